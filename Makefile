@@ -1,0 +1,38 @@
+# Shopkeeper — every command a developer or CI runs.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: demo test lint format bench clean serve
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP) ## create the venv, load a demo shop, serve API + dashboard on 127.0.0.1:8000
+	$(BIN)/shopkeeper demo $(ARGS)
+
+serve: $(STAMP)
+	$(BIN)/shopkeeper serve $(ARGS)
+
+test: $(STAMP) ## the whole suite, SQLite and PostgreSQL
+	$(BIN)/pytest -n 2 $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks
+
+bench: $(STAMP) ## benchmarks against a real server process; figures go to BENCHMARKS.md
+	$(BIN)/python -m benchmarks $(ARGS)
+
+clean:
+	rm -rf $(VENV) shopkeeper-data .pytest_cache .mypy_cache .ruff_cache

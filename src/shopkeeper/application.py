@@ -1,0 +1,76 @@
+"""The one application object: settings, store, clock and services, injected everywhere.
+
+It is also the Python API::
+
+    from shopkeeper import Shopkeeper
+    shop = Shopkeeper.open()            # settings from the environment
+    shop.migrate()
+    print(shop.customers.profile("user-42"))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from shopkeeper.clock import Clock, SystemClock
+from shopkeeper.db import Database
+from shopkeeper.ops.metrics import Metrics
+from shopkeeper.settings import Settings
+
+if TYPE_CHECKING:
+    from shopkeeper.auth.service import KeyService
+    from shopkeeper.catalog.service import CatalogService
+    from shopkeeper.customers.service import CustomerService
+    from shopkeeper.events.service import EventService
+    from shopkeeper.privacy.service import PrivacyService
+
+
+@dataclass
+class Shopkeeper:
+    settings: Settings
+    db: Database
+    clock: Clock = field(default_factory=SystemClock)
+    metrics: Metrics = field(default_factory=Metrics)
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, *, clock: Clock | None = None) -> Shopkeeper:
+        settings = settings or Settings.from_env()
+        return cls(settings=settings, db=Database(settings), clock=clock or SystemClock())
+
+    def migrate(self) -> None:
+        self.db.migrate()
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    @cached_property
+    def keys(self) -> KeyService:
+        from shopkeeper.auth.service import KeyService
+
+        return KeyService(self.db, self.clock)
+
+    @cached_property
+    def events(self) -> EventService:
+        from shopkeeper.events.service import EventService
+
+        return EventService(self)
+
+    @cached_property
+    def customers(self) -> CustomerService:
+        from shopkeeper.customers.service import CustomerService
+
+        return CustomerService(self)
+
+    @cached_property
+    def catalog(self) -> CatalogService:
+        from shopkeeper.catalog.service import CatalogService
+
+        return CatalogService(self)
+
+    @cached_property
+    def privacy(self) -> PrivacyService:
+        from shopkeeper.privacy.service import PrivacyService
+
+        return PrivacyService(self)

@@ -1,0 +1,60 @@
+"""The ``shopkeeper`` command line. Each domain adds its commands from its ``commands.py``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+
+from shopkeeper.errors import ShopkeeperError
+
+if TYPE_CHECKING:
+    from shopkeeper.application import Shopkeeper
+
+app = typer.Typer(
+    name="shopkeeper",
+    help="Shopkeeper: self-hosted personalization engine for online shops.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+#: Modules that register commands on :data:`app` when imported.
+COMMAND_MODULES = (
+    "shopkeeper.ops.commands",
+    "shopkeeper.auth.commands",
+    "shopkeeper.customers.commands",
+)
+
+
+def _load() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
+def main() -> None:
+    _load()
+    try:
+        app()
+    except ShopkeeperError as exc:
+        err_console.print(f"[red]error:[/red] {exc.message}")
+        sys.exit(2)
+
+
+def open_shop(*, migrate: bool = True) -> Shopkeeper:
+    """Open the store named by the environment (and bring its schema up to date)."""
+    from shopkeeper.application import Shopkeeper
+
+    shop = Shopkeeper.open()
+    if migrate:
+        shop.migrate()
+    return shop

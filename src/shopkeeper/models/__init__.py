@@ -1,0 +1,26 @@
+"""Every ORM model, under one metadata (Alembic reads ``Base.metadata``)."""
+
+from shopkeeper.models.base import Base, new_id
+from shopkeeper.models.catalog import Product
+from shopkeeper.models.customers import Consent, Customer, Identity, Merge
+from shopkeeper.models.events import Event
+from shopkeeper.models.keys import SCOPES, ApiKey, AuditEntry
+from shopkeeper.models.orders import CHANNELS, STATUSES, Order, OrderLine
+
+__all__ = [
+    "CHANNELS",
+    "SCOPES",
+    "STATUSES",
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "Consent",
+    "Customer",
+    "Event",
+    "Identity",
+    "Merge",
+    "Order",
+    "OrderLine",
+    "Product",
+    "new_id",
+]

@@ -1,0 +1,56 @@
+"""The append-only event log. Typed columns for what is queried, JSON for the rest.
+
+Events carry the identifiers they arrived with (``user_id``, ``anonymous_id``), never a
+customer id: a profile is a set of identities, so merging or undoing a merge never rewrites
+the log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Float, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shopkeeper.models.base import Base
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_user_ts", "user_id", "timestamp"),
+        Index("ix_events_anon_ts", "anonymous_id", "timestamp"),
+        Index("ix_events_kind_ts", "kind", "timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(100), unique=True)
+    type: Mapped[str] = mapped_column(String(16))
+    event: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[str | None] = mapped_column(String(320))
+    anonymous_id: Mapped[str | None] = mapped_column(String(320))
+    timestamp: Mapped[datetime]
+    received_at: Mapped[datetime]
+    session_id: Mapped[str | None] = mapped_column(String(100))
+    sku: Mapped[str | None] = mapped_column(String(100))
+    order_id: Mapped[str | None] = mapped_column(String(100))
+    value: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    query: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str | None] = mapped_column(String(40))
+    medium: Mapped[str | None] = mapped_column(String(40))
+    campaign: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    device_type: Mapped[str | None] = mapped_column(String(16))
+    country: Mapped[str | None] = mapped_column(String(64))
+    city: Mapped[str | None] = mapped_column(String(100))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    page_url: Mapped[str | None] = mapped_column(String(2000))
+    referrer: Mapped[str | None] = mapped_column(String(2000))
+    locale: Mapped[str | None] = mapped_column(String(35))
+    properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    traits: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)

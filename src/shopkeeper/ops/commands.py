@@ -1,0 +1,45 @@
+"""``shopkeeper serve``, ``migrate`` and ``demo``."""
+
+from __future__ import annotations
+
+import typer
+
+from shopkeeper.cli import app, console, open_shop
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the store's schema (idempotent)."""
+    shop = open_shop()
+    console.print(f"[green]store is up to date[/green] ({shop.db.dialect})")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Bind address (default SHOPKEEPER_HOST)."),
+    port: int = typer.Option(None, help="Port (default SHOPKEEPER_PORT)."),
+) -> None:
+    """Serve the API (and dashboard) with uvicorn."""
+    from shopkeeper.ops.server import run
+
+    shop = open_shop()
+    run(shop, host=host or shop.settings.host, port=port or shop.settings.port)
+
+
+@app.command()
+def demo(
+    serve_after: bool = typer.Option(True, "--serve/--no-serve", help="Serve after loading."),
+    host: str = typer.Option(None, help="Bind address (default SHOPKEEPER_HOST)."),
+    port: int = typer.Option(None, help="Port (default SHOPKEEPER_PORT)."),
+) -> None:
+    """Load a demo shop, create demo keys, print the URLs, then serve."""
+    from shopkeeper.ops.demo import prepare_demo
+
+    shop = open_shop()
+    host = host or shop.settings.host
+    port = port or shop.settings.port
+    prepare_demo(shop, console, base_url=f"http://{host}:{port}")
+    if serve_after:
+        from shopkeeper.ops.server import run
+
+        run(shop, host=host, port=port)

@@ -1,0 +1,93 @@
+"""Typed settings, read once from the environment at start-up and passed in.
+
+Every field is documented in README.md's configuration table; ``tests/test_docs.py`` fails when one
+is missing. Nothing here is instantiated at import time: call :func:`Settings.from_env`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_BLOCKED_IDENTITY_VALUES = (
+    "",
+    "0",
+    "-1",
+    "1",
+    "null",
+    "nil",
+    "none",
+    "undefined",
+    "unknown",
+    "anonymous",
+    "n/a",
+    "na",
+    "test",
+    "test@test.com",
+    "00000000-0000-0000-0000-000000000000",
+)
+
+
+class Settings(BaseSettings):
+    """Shopkeeper's configuration (environment variables prefixed ``SHOPKEEPER_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="SHOPKEEPER_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        Path("shopkeeper-data"), description="Directory for the SQLite store, models and exports."
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the store; default is SQLite (WAL) in the data directory. "
+        "Use postgresql+psycopg://user@host/db for PostgreSQL.",
+    )
+    host: str = Field("127.0.0.1", description="Address `shopkeeper serve` binds to.")
+    port: int = Field(8000, description="Port `shopkeeper serve` listens on.")
+    log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+    log_json: bool = Field(True, description="Write logs as one JSON object per line.")
+    max_event_bytes: int = Field(32 * 1024, description="Largest single event accepted (bytes).")
+    max_batch_bytes: int = Field(
+        500 * 1024, description="Largest request body accepted, after gzip decoding (bytes)."
+    )
+    merge_on_email: bool = Field(
+        True, description="Merge two profiles when an identify call carries an e-mail trait "
+        "that already belongs to another profile."
+    )
+    max_user_ids_per_profile: int = Field(
+        1, description="A profile holds at most this many userIds; a merge that would exceed it "
+        "is refused (Segment's default is 1)."
+    )
+    max_identities_per_profile: int = Field(
+        200, description="A profile holds at most this many identifiers of all kinds."
+    )
+    blocked_identity_values: tuple[str, ...] = Field(
+        DEFAULT_BLOCKED_IDENTITY_VALUES,
+        description="Identifier values that never create or merge a profile (JSON list).",
+    )
+    writer_max_batch: int = Field(
+        5000, description="Most events the ingest writer commits in one transaction."
+    )
+    writer_max_wait_ms: float = Field(
+        2.0, description="How long the ingest writer waits to group concurrent requests (ms)."
+    )
+    sqlite_synchronous: str = Field(
+        "FULL", description="SQLite synchronous pragma: FULL survives power loss, NORMAL only "
+        "process crashes."
+    )
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Build settings from the environment, with explicit overrides winning."""
+        return cls(**overrides)  # type: ignore[arg-type]
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'shopkeeper.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
