@@ -1,4 +1,4 @@
-"""The identity graph: which identifiers belong to which customer, merges and their undo.
+"""The identity graph (Unomi: Alias): which identifiers belong to which customer, merges and their undo.
 
 CONTRACT (implemented by the customers work; called by event ingest inside the writer's
 transaction, so it must be bulk: a handful of queries per call, not per observation).
