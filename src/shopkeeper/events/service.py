@@ -1,19 +1,270 @@
-"""Event ingest (placeholder until the writer lands)."""
+"""Event collection on the Segment spec: decode, validate, prepare, commit, apply.
+
+The hot path is: bounded read → gzip → one ``orjson.loads`` → per-event Pydantic validation →
+:func:`prepare` → group-commit writer. Facts (identities, products, orders) are applied only
+for events whose messageId is new, inside the same transaction as the events, so a replayed
+batch changes nothing and a crash never leaves an order without its event.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from pydantic import ValidationError
+
+from shopkeeper.errors import BadRequest, Invalid, PayloadTooLarge
+from shopkeeper.events import repository
+from shopkeeper.events.normalize import Prepared, prepare
+from shopkeeper.events.schemas import CALL_TYPES, EventError, Message
+from shopkeeper.events.writer import GroupCommitWriter
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from shopkeeper.application import Shopkeeper
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    errors: list[EventError] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class Parsed:
+    """A request body turned into events ready to store, plus the ones rejected."""
+
+    prepared: list[Prepared]
+    errors: list[EventError]
+    write_key: str | None = None
 
 
 class EventService:
     def __init__(self, shop: Shopkeeper) -> None:
         self.shop = shop
+        self.settings = shop.settings
+        self.writer: GroupCommitWriter[Prepared, tuple[int, int]] = GroupCommitWriter(
+            self._store_groups,
+            max_batch=shop.settings.writer_max_batch,
+            max_wait=shop.settings.writer_max_wait_ms / 1000,
+        )
 
+    # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
-        pass
+        self.writer.start()
 
     def stop(self) -> None:
-        pass
+        self.writer.stop()
+
+    # -- decoding --------------------------------------------------------------------------
+    def decode(self, body: bytes, content_encoding: str | None) -> Any:
+        """Bytes → JSON, enforcing the size limit after gzip (so no zip bomb gets through)."""
+        limit = self.settings.max_batch_bytes
+        if content_encoding and content_encoding.strip().lower() in {"gzip", "x-gzip"}:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            try:
+                body = inflater.decompress(body, limit + 1)
+            except zlib.error as exc:
+                raise BadRequest("body is not valid gzip", detail={"field": "body"}) from exc
+            if len(body) > limit or inflater.unconsumed_tail:
+                raise PayloadTooLarge(f"body exceeds {limit} bytes after decompression")
+        elif content_encoding and content_encoding.strip().lower() not in {"identity", ""}:
+            raise BadRequest(f"unsupported Content-Encoding {content_encoding!r}; use gzip")
+        if len(body) > limit:
+            raise PayloadTooLarge(f"body exceeds {limit} bytes")
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest(f"malformed JSON: {exc}", detail={"field": "body"}) from exc
+
+    def parse(self, document: Any, call_type: str | None) -> Parsed:
+        """Validate a single call (``call_type`` set by the route) or a ``batch`` document."""
+        if not isinstance(document, dict):
+            raise BadRequest("the body must be a JSON object", detail={"field": "body"})
+        write_key = document.get("writeKey") if isinstance(document.get("writeKey"), str) else None
+        if call_type is None:
+            items = document.get("batch")
+            if not isinstance(items, list):
+                raise Invalid("a batch needs a 'batch' array", detail={"field": "batch"})
+            defaults = {
+                k: document[k] for k in ("context", "sentAt", "integrations") if k in document
+            }
+        else:
+            items = [{**document, "type": document.get("type") or call_type}]
+            defaults = {}
+            if items[0]["type"] != call_type:
+                raise Invalid(f"type must be {call_type!r} on this route", detail={"field": "type"})
+        received_at = self.shop.clock.now()
+        prepared, errors = self.prepare_all(items, received_at, defaults)
+        return Parsed(prepared, errors, write_key)
+
+    def prepare_all(
+        self, items: Sequence[Any], received_at: datetime, defaults: Mapping[str, Any] | None = None
+    ) -> tuple[list[Prepared], list[EventError]]:
+        prepared: list[Prepared] = []
+        errors: list[EventError] = []
+        limit = self.settings.max_event_bytes
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                errors.append(
+                    EventError(index=index, field="", message="an event must be an object")
+                )
+                continue
+            if defaults:
+                item = _with_defaults(item, defaults)
+            if item.get("type") not in CALL_TYPES:
+                errors.append(
+                    EventError(
+                        index=index,
+                        field="type",
+                        message=f"type must be one of {', '.join(CALL_TYPES)}",
+                    )
+                )
+                continue
+            if len(orjson.dumps(item, default=str)) > limit:
+                errors.append(
+                    EventError(index=index, field="", message=f"event exceeds {limit} bytes")
+                )
+                continue
+            try:
+                message = Message.model_validate(item)
+            except ValidationError as exc:
+                errors.extend(_errors(index, exc))
+                continue
+            prepared.append(prepare(message, received_at))
+        return prepared, errors
+
+    # -- storing ---------------------------------------------------------------------------
+    async def submit(self, prepared: list[Prepared]) -> tuple[int, int]:
+        """Store through the group-commit writer; returns (accepted, duplicates) once committed."""
+        if not prepared:
+            return 0, 0
+        if not self.writer.running:
+            return await asyncio.to_thread(lambda: self._store_groups([prepared])[0])
+        return await asyncio.wrap_future(self.writer.submit(prepared))
+
+    def ingest(
+        self, payloads: Sequence[Any], *, received_at: datetime | None = None
+    ) -> IngestResult:
+        """The Python API: same semantics as ``POST /v1/batch`` (per-index errors, dedup)."""
+        prepared, errors = self.prepare_all(payloads, received_at or self.shop.clock.now())
+        if self.writer.running:
+            accepted, duplicates = self.writer.submit(prepared).result()
+        else:
+            accepted, duplicates = self._store_groups([prepared])[0]
+        self._count(accepted, duplicates, len(errors))
+        return IngestResult(accepted, duplicates, errors)
+
+    def record_outcome(self, accepted: int, duplicates: int, rejected: int) -> None:
+        self._count(accepted, duplicates, rejected)
+
+    def _count(self, accepted: int, duplicates: int, rejected: int) -> None:
+        events = self.shop.metrics.events
+        if accepted:
+            events.labels("accepted").inc(accepted)
+        if duplicates:
+            events.labels("duplicate").inc(duplicates)
+        if rejected:
+            events.labels("rejected").inc(rejected)
+
+    def _store_groups(self, groups: Sequence[Sequence[Prepared]]) -> list[tuple[int, int]]:
+        """Write several requests' events in one transaction; (accepted, duplicates) each."""
+        with self.shop.metrics.commit_seconds.time(), self.shop.db.transaction() as session:
+            seen: set[str] = set()
+            unique: list[Prepared] = []
+            for group in groups:
+                for item in group:
+                    message_id = item.row["message_id"]
+                    if message_id not in seen:
+                        seen.add(message_id)
+                        unique.append(item)
+            inserted = repository.insert_new(session, [item.row for item in unique])
+            new = [item for item in unique if item.row["message_id"] in inserted]
+            if new:
+                self._apply(session, new)
+        outcomes = []
+        claimed: set[str] = set()
+        for group in groups:
+            accepted = 0
+            for item in group:
+                message_id = item.row["message_id"]
+                if message_id in inserted and message_id not in claimed:
+                    claimed.add(message_id)
+                    accepted += 1
+            outcomes.append((accepted, len(group) - accepted))
+        return outcomes
+
+    def _apply(self, session: Session, new: list[Prepared]) -> None:
+        """Apply the facts of newly stored events: identities, then products, then orders."""
+        from shopkeeper.identities.service import IdentityGraph
+
+        IdentityGraph(self.settings, self.shop.clock).observe(
+            session, [item.observation for item in new]
+        )
+        products = {p.sku: p for item in new for p in item.products}
+        if products:
+            self.shop.catalog.upsert(session, list(products.values()), partial=True)
+        facts = [item.order for item in new if item.order is not None]
+        if facts:
+            self._apply_orders(session, facts)
+
+    def _apply_orders(self, session: Session, facts: list[Any]) -> None:
+        keys = [("user_id", f.user_id) for f in facts if f.user_id] + [
+            ("anonymous_id", f.anonymous_id) for f in facts if f.anonymous_id
+        ]
+        owners = repository.customer_ids_for(session, keys)
+        orders = []
+        for fact in facts:
+            customer_id = owners.get(("user_id", fact.user_id or "")) or owners.get(
+                ("anonymous_id", fact.anonymous_id or "")
+            )
+            if fact.order is not None:
+                orders.append(fact.order.model_copy(update={"customer_id": customer_id}))
+        if orders:
+            self.shop.orders.record(session, orders)
+        for fact in facts:
+            if fact.kind == "order_cancelled":
+                self.shop.orders.set_status(
+                    session, fact.order_id, "cancelled", at=self.shop.clock.now()
+                )
+            elif fact.kind == "order_refunded":
+                self.shop.orders.set_status(
+                    session,
+                    fact.order_id,
+                    "refunded",
+                    refunded=fact.refunded,
+                    at=self.shop.clock.now(),
+                )
+
+
+def _with_defaults(item: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(item)
+    for key, value in defaults.items():
+        if key == "context" and isinstance(value, dict):
+            own = item.get("context")
+            merged["context"] = {**value, **own} if isinstance(own, dict) else value
+        else:
+            merged.setdefault(key, value)
+    return merged
+
+
+def _errors(index: int, exc: ValidationError) -> list[EventError]:
+    found = []
+    for err in exc.errors(include_url=False):
+        path = ".".join(str(part) for part in err["loc"])
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if not path and "'" in message:  # model-level rule: name the field it is about
+            path = message.split("'")[1]
+        found.append(EventError(index=index, field=path, message=message))
+    return found

@@ -1,0 +1,251 @@
+"""Turning a validated spec message into a typed event row and the facts it carries.
+
+Pure: no database. The writer stores the row and, only if the event is new, applies the facts
+(identities, products, orders), so replaying a batch changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from shopkeeper.catalog.schemas import ProductIn
+from shopkeeper.events.context import campaign_of, consent_of, device_class, text
+from shopkeeper.events.kinds import ORDER_KINDS, PRODUCT_KINDS, kind_of
+from shopkeeper.events.schemas import Message
+from shopkeeper.identities.service import Observation
+from shopkeeper.models import CHANNELS
+from shopkeeper.orders.schemas import OrderIn, OrderLineIn
+
+
+@dataclass(slots=True)
+class OrderFact:
+    """What an order event says: a whole order to record, or a status change."""
+
+    kind: str
+    order: OrderIn | None = None
+    order_id: str | None = None
+    refunded: Decimal | None = None
+    user_id: str | None = None
+    anonymous_id: str | None = None
+
+
+@dataclass(slots=True)
+class Prepared:
+    """One event ready to store: the row and what to apply if it is new."""
+
+    row: dict[str, Any]
+    observation: Observation
+    products: list[ProductIn] = field(default_factory=list)
+    order: OrderFact | None = None
+
+
+def event_time(message: Message, received_at: datetime) -> datetime:
+    """Segment's clock-skew correction: ``receivedAt - (sentAt - timestamp)`` when sentAt is set."""
+    stamp = message.timestamp or message.originalTimestamp
+    if stamp is None:
+        return received_at
+    stamp = _aware(stamp)
+    if message.sentAt is not None:
+        stamp = received_at - (_aware(message.sentAt) - stamp)
+    return stamp
+
+
+def prepare(message: Message, received_at: datetime) -> Prepared:
+    context = message.context or {}
+    props = message.properties or {}
+    kind = kind_of(message.type, message.event)
+    timestamp = event_time(message, received_at)
+    page = context.get("page") if isinstance(context.get("page"), dict) else {}
+    location = context.get("location") if isinstance(context.get("location"), dict) else {}
+    campaign = campaign_of(context)
+    user_agent = text(context.get("userAgent"), 500)
+    traits = message.traits if message.type in {"identify", "group"} else None
+    context_traits = context.get("traits") if isinstance(context.get("traits"), dict) else None
+    sku = _sku(props) if kind in PRODUCT_KINDS else None
+    row: dict[str, Any] = {
+        "message_id": message.messageId or f"sk-{uuid.uuid4().hex}",
+        "type": message.type,
+        "event": message.event or message.name,
+        "kind": kind,
+        "user_id": message.userId,
+        "anonymous_id": message.anonymousId,
+        "timestamp": timestamp,
+        "received_at": received_at,
+        "session_id": text(context.get("sessionId") or props.get("session_id"), 100),
+        "sku": sku,
+        "order_id": text(props.get("order_id") or props.get("checkout_id"), 100),
+        "value": _number(_value_of(kind, props)),
+        "currency": _currency(props.get("currency")),
+        "query": text(props.get("query"), 500),
+        "source": text(campaign.get("source"), 40),
+        "medium": text(campaign.get("medium"), 40),
+        "campaign": text(campaign.get("name"), 200),
+        "channel": _channel(message, kind, props, context),
+        "device_type": device_class(context.get("device"), user_agent),
+        "country": text(location.get("country"), 64),
+        "city": text(location.get("city"), 100),
+        "ip": text(context.get("ip"), 64),
+        "user_agent": user_agent,
+        "page_url": text(page.get("url"), 2000),
+        "referrer": text(page.get("referrer"), 2000),
+        "locale": text(context.get("locale"), 35),
+        "properties": props,
+        "traits": message.traits or {},
+        "context": context,
+    }
+    email_source = traits or context_traits or {}
+    email = email_source.get("email") if isinstance(email_source.get("email"), str) else None
+    observation = Observation(
+        timestamp=timestamp,
+        reason=message.type,
+        user_id=message.userId,
+        anonymous_id=message.anonymousId,
+        previous_id=message.previousId if message.type == "alias" else None,
+        email=email,
+        traits=traits if message.type == "identify" else None,
+        consent=consent_of(context, message.traits) or None,
+    )
+    prepared = Prepared(row=row, observation=observation)
+    if kind in PRODUCT_KINDS and sku:
+        prepared.products.append(_product(props, sku))
+    if kind in ORDER_KINDS:
+        prepared.order = _order_fact(kind, message, props, row, timestamp)
+        for item in props.get("products") or []:
+            if isinstance(item, dict) and _sku(item):
+                prepared.products.append(_product(item, _sku(item) or ""))
+    return prepared
+
+
+def _order_fact(
+    kind: str, message: Message, props: dict[str, Any], row: dict[str, Any], at: datetime
+) -> OrderFact | None:
+    order_id = row["order_id"]
+    if not order_id or kind in {"checkout_started", "order_updated"}:
+        return None
+    fact = OrderFact(
+        kind=kind, order_id=order_id, user_id=message.userId, anonymous_id=message.anonymousId
+    )
+    if kind == "order_refunded":
+        fact.refunded = _decimal(props.get("total") or props.get("revenue"))
+        return fact
+    if kind == "order_cancelled":
+        return fact
+    lines = [
+        OrderLineIn(
+            sku=_sku(item) or "",
+            name=text(item.get("name"), 500),
+            quantity=_int(item.get("quantity"), 1),
+            unit_price=_decimal(item.get("price")) or Decimal(0),
+        )
+        for item in props.get("products") or []
+        if isinstance(item, dict) and _sku(item)
+    ]
+    subtotal = sum((line.unit_price * line.quantity for line in lines), Decimal(0))
+    total = _decimal(props.get("total"))
+    if total is None:
+        revenue = _decimal(props.get("revenue")) or subtotal
+        total = (
+            revenue
+            + (_decimal(props.get("shipping")) or 0)
+            + (_decimal(props.get("tax")) or 0)
+            - (_decimal(props.get("discount")) or 0)
+        )
+    fact.order = OrderIn(
+        id=order_id,
+        channel=row["channel"] if row["channel"] in CHANNELS else "web",
+        status="completed",
+        currency=row["currency"],
+        total=total,
+        revenue=_decimal(props.get("revenue")),
+        shipping=_decimal(props.get("shipping")),
+        tax=_decimal(props.get("tax")),
+        discount=_decimal(props.get("discount")),
+        coupon=text(props.get("coupon"), 100),
+        email=text(
+            (message.context or {}).get("traits", {}).get("email")
+            if isinstance((message.context or {}).get("traits"), dict)
+            else None,
+            320,
+        ),
+        source="event",
+        placed_at=at,
+        lines=lines,
+    )
+    return fact
+
+
+def _product(props: dict[str, Any], sku: str) -> ProductIn:
+    return ProductIn.model_construct(
+        sku=sku[:100],
+        title=text(props.get("name"), 500),
+        category_path=text(props.get("category"), 500),
+        brand=text(props.get("brand"), 200),
+        price=_decimal(props.get("price")),
+        currency=_currency(props.get("currency")),
+        price_tier=props.get("price_tier")
+        if props.get("price_tier") in ("budget", "mid", "premium")
+        else None,
+        in_stock=None,
+        is_product=None,
+        attributes=None,
+    )
+
+
+def _sku(props: dict[str, Any]) -> str | None:
+    return text(props.get("sku") or props.get("product_id"), 100)
+
+
+def _value_of(kind: str, props: dict[str, Any]) -> Any:
+    if kind in ORDER_KINDS:
+        return props.get("total", props.get("revenue"))
+    if kind in PRODUCT_KINDS:
+        return props.get("price")
+    return props.get("value", props.get("revenue"))
+
+
+def _channel(message: Message, kind: str, props: dict[str, Any], context: dict[str, Any]) -> str:
+    declared = props.get("channel")
+    if isinstance(declared, str) and declared.lower() in CHANNELS:
+        return declared.lower()
+    if kind == "store_visited":
+        return "store"
+    if message.type == "screen" or isinstance(context.get("app"), dict):
+        return "app"
+    return "web"
+
+
+def _currency(value: Any) -> str | None:
+    return value.upper() if isinstance(value, str) and len(value) == 3 else None
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number and abs(number) < 1e15 else None
+
+
+def _decimal(value: Any) -> Decimal | None:
+    number = _number(value)
+    if number is None:
+        return None
+    try:
+        return Decimal(str(number))
+    except InvalidOperation:
+        return None
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return default
+
+
+def _aware(stamp: datetime) -> datetime:
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)

@@ -1,0 +1,77 @@
+"""The Segment / RudderStack HTTP Tracking API message, as the official SDKs send it.
+
+Field names follow the spec (``userId``, ``anonymousId``, ``messageId``...). Unknown top-level
+fields are kept (``extra="allow"``) because SDKs add their own (``integrations``, ``version``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+CallType = Literal["track", "identify", "page", "screen", "group", "alias"]
+CALL_TYPES: tuple[str, ...] = ("track", "identify", "page", "screen", "group", "alias")
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    type: CallType
+    messageId: str | None = Field(None, max_length=100)
+    userId: str | None = None
+    anonymousId: str | None = None
+    previousId: str | None = None
+    groupId: str | None = None
+    event: str | None = Field(None, max_length=200)
+    name: str | None = Field(None, max_length=200)
+    category: str | None = Field(None, max_length=200)
+    properties: dict[str, Any] | None = None
+    traits: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    timestamp: datetime | None = None
+    originalTimestamp: datetime | None = None
+    sentAt: datetime | None = None
+
+    @field_validator("userId", "anonymousId", "previousId", "groupId", mode="before")
+    @classmethod
+    def _id_text(cls, value: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ValueError("identifiers must be strings or integers")
+        text = str(value).strip()
+        if len(text) > 320:
+            raise ValueError("identifiers are at most 320 characters")
+        return text or None
+
+    @model_validator(mode="after")
+    def _required_for_type(self) -> Message:
+        if self.type == "track" and not self.event:
+            raise ValueError("track calls need 'event'")
+        if self.type == "alias":
+            if not self.previousId:
+                raise ValueError("alias calls need 'previousId'")
+            if not self.userId:
+                raise ValueError("alias calls need 'userId'")
+        elif not (self.userId or self.anonymousId):
+            raise ValueError("every call needs 'userId' or 'anonymousId'")
+        if self.type == "group" and not self.groupId:
+            raise ValueError("group calls need 'groupId'")
+        return self
+
+
+class EventError(BaseModel):
+    """One rejected event of a request: its index in the batch, the field, and why."""
+
+    index: int
+    field: str
+    message: str
+
+
+class IngestResponse(BaseModel):
+    success: bool
+    accepted: int = Field(description="Events stored by this request.")
+    duplicates: int = Field(description="Events whose messageId was already stored (ignored).")
+    errors: list[EventError] = Field(default_factory=list)
