@@ -62,3 +62,10 @@ class Invalid(ShopkeeperError):
 
     status_code = 422
     code = "invalid"
+
+
+class Unavailable(ShopkeeperError):
+    """The store could not take the write; the client should retry (nothing was acknowledged)."""
+
+    status_code = 503
+    code = "unavailable"

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Generic, TypeVar
 
+from shopkeeper.errors import Unavailable
 from shopkeeper.ops.logging import log
 
 Item = TypeVar("Item")
@@ -96,7 +97,7 @@ class GroupCommitWriter(Generic[Item, Result]):
         except Exception:
             if len(group) == 1:
                 log.exception("ingest write failed")
-                group[0][1].set_exception(RuntimeError("the store could not commit the events"))
+                group[0][1].set_exception(Unavailable("the store could not commit the events; retry"))
                 return
             for one in group:  # isolate the failing request
                 self._commit([one])

@@ -9,19 +9,26 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "shopkeeper_http_requests_total", "HTTP requests", ["method", "route", "status"],
+            "shopkeeper_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "shopkeeper_http_request_seconds", "HTTP request latency", ["method", "route"],
+            "shopkeeper_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=self.registry,
         )
         self.events = Counter(
-            "shopkeeper_events_total", "Events received, by outcome", ["outcome"],
+            "shopkeeper_events_total",
+            "Events received, by outcome",
+            ["outcome"],
             registry=self.registry,
         )
         self.commit_seconds = Histogram(
-            "shopkeeper_ingest_commit_seconds", "Time to write and commit one ingest group",
+            "shopkeeper_ingest_commit_seconds",
+            "Time to write and commit one ingest group",
             registry=self.registry,
         )
