@@ -201,9 +201,13 @@ def encode_cursor(sku: str) -> str:
 
 def decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        padded = cursor + "=" * (-len(cursor) % 4)
+        sku = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise BadRequest("cursor is not one this API returned", detail={"field": "cursor"}) from exc
+    if not sku or "\x00" in sku:
+        raise BadRequest("cursor is not one this API returned", detail={"field": "cursor"})
+    return sku
 
 
 def _fold(products: Sequence[ProductIn], *, partial: bool) -> dict[str, dict[str, Any]]:
