@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from shopkeeper.models import Customer, Identity
+from shopkeeper.models import Consent, Customer, Event, Identity, Merge, Order, OrderLine, Product
 
 #: Identifier kinds tried, in order, when a caller gives a bare identifier.
 LOOKUP_KINDS = ("user_id", "anonymous_id", "email", "loyalty_id")
@@ -18,8 +22,10 @@ def find_customer(session: Session, identifier: str) -> Customer | None:
     if customer is None:
         customer_id = session.scalar(
             select(Identity.customer_id)
-            .where(Identity.value.in_({identifier, identifier.strip().lower()}),
-                   Identity.kind.in_(LOOKUP_KINDS))
+            .where(
+                Identity.value.in_({identifier, identifier.strip().lower()}),
+                Identity.kind.in_(LOOKUP_KINDS),
+            )
             .limit(1)
         )
         customer = session.get(Customer, customer_id) if customer_id else None
@@ -34,5 +40,152 @@ def identities_of(session: Session, customer_id: str) -> list[Identity]:
     return list(
         session.scalars(
             select(Identity).where(Identity.customer_id == customer_id).order_by(Identity.id)
+        )
+    )
+
+
+# --- Customer 360 (read side) -------------------------------------------------------------
+
+#: Most merges followed when collecting the profiles merged into a customer (guards cycles).
+MAX_MERGE_DEPTH = 1000
+
+
+def merged_into(session: Session, customer_id: str) -> list[str]:
+    """Ids of the profiles merged into ``customer_id``, directly or through a chain of merges,
+    oldest merge first; undone merges are skipped."""
+    found: list[str] = []
+    frontier = [customer_id]
+    seen = {customer_id}
+    while frontier and len(found) < MAX_MERGE_DEPTH:
+        rows = session.execute(
+            select(Merge.loser_id)
+            .where(Merge.winner_id.in_(frontier), Merge.undone_at.is_(None))
+            .order_by(Merge.created_at, Merge.id)
+        ).scalars()
+        frontier = [loser for loser in rows if loser not in seen]
+        seen.update(frontier)
+        found.extend(frontier)
+    return found
+
+
+def identities_of_all(session: Session, customer_ids: Sequence[str]) -> list[Identity]:
+    """Identities of several profiles (a customer and those merged into it), oldest first."""
+    return list(
+        session.scalars(
+            select(Identity)
+            .where(Identity.customer_id.in_(customer_ids))
+            .order_by(Identity.created_at, Identity.id)
+        )
+    )
+
+
+def _event_owner(user_ids: Sequence[str], anonymous_ids: Sequence[str]) -> ColumnElement[bool]:
+    # Two IN lists joined by OR: each side is served by its (id, timestamp) index (SQLite's
+    # OR-by-union, PostgreSQL's BitmapOr), so the cost follows the customer, not the store.
+    terms: list[ColumnElement[bool]] = []
+    if user_ids:
+        terms.append(Event.user_id.in_(user_ids))
+    if anonymous_ids:
+        terms.append(Event.anonymous_id.in_(anonymous_ids))
+    return or_(*terms) if terms else false()
+
+
+#: The columns the profile needs from each event (no JSON columns: they cost the most to load).
+PROFILE_EVENT_COLUMNS = (
+    Event.timestamp,
+    Event.kind,
+    Event.session_id,
+    Event.sku,
+    Event.query,
+    Event.channel,
+    Event.device_type,
+    Event.country,
+    Event.city,
+    Event.source,
+    Event.medium,
+)
+
+
+def profile_events(
+    session: Session, user_ids: Sequence[str], anonymous_ids: Sequence[str], limit: int
+) -> list[Row[Any]]:
+    """The newest ``limit`` events of these identifiers, newest first, profile columns only."""
+    if not user_ids and not anonymous_ids:
+        return []
+    return list(
+        session.execute(
+            select(*PROFILE_EVENT_COLUMNS)
+            .where(_event_owner(user_ids, anonymous_ids))
+            .order_by(Event.timestamp.desc(), Event.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def events_page(
+    session: Session,
+    user_ids: Sequence[str],
+    anonymous_ids: Sequence[str],
+    *,
+    limit: int,
+    before: datetime | None = None,
+    before_id: int | None = None,
+) -> list[Event]:
+    """Whole events newest first, strictly before ``(before, before_id)`` when given."""
+    if not user_ids and not anonymous_ids:
+        return []
+    query = select(Event).where(_event_owner(user_ids, anonymous_ids))
+    if before is not None and before_id is not None:
+        query = query.where(
+            or_(
+                Event.timestamp < before,
+                and_(Event.timestamp == before, Event.id < before_id),
+            )
+        )
+    elif before is not None:
+        query = query.where(Event.timestamp < before)
+    return list(
+        session.scalars(query.order_by(Event.timestamp.desc(), Event.id.desc()).limit(limit))
+    )
+
+
+def orders_of(session: Session, customer_ids: Sequence[str]) -> list[Order]:
+    """Every order of these profiles, newest first."""
+    return list(
+        session.scalars(
+            select(Order)
+            .where(Order.customer_id.in_(customer_ids))
+            .order_by(Order.placed_at.desc(), Order.id.desc())
+        )
+    )
+
+
+def lines_of(session: Session, order_ids: Sequence[str]) -> list[OrderLine]:
+    if not order_ids:
+        return []
+    return list(
+        session.scalars(
+            select(OrderLine)
+            .where(OrderLine.order_id.in_(order_ids))
+            .order_by(OrderLine.order_id, OrderLine.position)
+        )
+    )
+
+
+def products_by_sku(session: Session, skus: Iterable[str]) -> dict[str, Product]:
+    """Products for ``skus`` in one query (unknown skus are simply absent)."""
+    wanted = sorted(set(skus))
+    if not wanted:
+        return {}
+    return {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(wanted)))}
+
+
+def consents_of(session: Session, customer_ids: Sequence[str]) -> list[Consent]:
+    """Consent history of these profiles, oldest first (the last row per purpose is in force)."""
+    return list(
+        session.scalars(
+            select(Consent)
+            .where(Consent.customer_id.in_(customer_ids))
+            .order_by(Consent.recorded_at, Consent.id)
         )
     )
