@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from shopkeeper.catalog.service import CatalogService
     from shopkeeper.customers.service import CustomerService
     from shopkeeper.events.service import EventService
+    from shopkeeper.orders.service import OrderService
     from shopkeeper.privacy.service import PrivacyService
 
 
@@ -68,6 +69,12 @@ class Shopkeeper:
         from shopkeeper.catalog.service import CatalogService
 
         return CatalogService(self)
+
+    @cached_property
+    def orders(self) -> OrderService:
+        from shopkeeper.orders.service import OrderService
+
+        return OrderService(self)
 
     @cached_property
     def privacy(self) -> PrivacyService:
