@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "shopkeeper.ops.commands",
     "shopkeeper.auth.commands",
     "shopkeeper.customers.commands",
+    "shopkeeper.privacy.commands",
 )
 
 
