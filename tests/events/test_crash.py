@@ -39,9 +39,18 @@ def test_acknowledged_events_survive_sigkill(settings: Settings, tmp_path: Path)
             while not stop.is_set():
                 ids = [f"w{worker}-{n}-{i}" for i in range(20)]
                 n += 1
-                batch = {"batch": [{"type": "track", "event": "Product Viewed",
-                                    "anonymousId": f"crash-{worker}", "messageId": m,
-                                    "properties": {"product_id": "p1"}} for m in ids]}
+                batch = {
+                    "batch": [
+                        {
+                            "type": "track",
+                            "event": "Product Viewed",
+                            "anonymousId": f"crash-{worker}",
+                            "messageId": m,
+                            "properties": {"product_id": "p1"},
+                        }
+                        for m in ids
+                    ]
+                }
                 try:
                     response = http.post("/v1/batch", json=batch)
                 except httpx.HTTPError:

@@ -20,11 +20,20 @@ def track(i: int, **extra: Any) -> dict[str, Any]:
         "anonymousId": "anon-1",
         "messageId": f"m-{i}",
         "timestamp": "2026-11-01T10:00:00Z",
-        "properties": {"product_id": f"sku-{i}", "name": f"Dress {i}", "price": 49.5,
-                       "category": "Women > Dresses", "brand": "Acme", "currency": "eur"},
-        "context": {"userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Mobile",
-                    "campaign": {"source": "google", "medium": "cpc", "name": "autumn"},
-                    "location": {"country": "DE", "city": "Berlin"}, "ip": "203.0.113.9"},
+        "properties": {
+            "product_id": f"sku-{i}",
+            "name": f"Dress {i}",
+            "price": 49.5,
+            "category": "Women > Dresses",
+            "brand": "Acme",
+            "currency": "eur",
+        },
+        "context": {
+            "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Mobile",
+            "campaign": {"source": "google", "medium": "cpc", "name": "autumn"},
+            "location": {"country": "DE", "city": "Berlin"},
+            "ip": "203.0.113.9",
+        },
         **extra,
     }
 
@@ -42,9 +51,17 @@ def test_track_is_stored_with_typed_columns(client, keys, shop):
         event = session.scalars(select(Event)).one()
         product = session.get(Product, "sku-1")
     assert (event.kind, event.sku, event.device_type, event.country) == (
-        "product_viewed", "sku-1", "mobile", "DE")
+        "product_viewed",
+        "sku-1",
+        "mobile",
+        "DE",
+    )
     assert (event.source, event.medium, event.campaign, event.currency) == (
-        "google", "cpc", "autumn", "EUR")
+        "google",
+        "cpc",
+        "autumn",
+        "EUR",
+    )
     assert product is not None
     assert product.category_path == "women/dresses"
 
@@ -60,23 +77,28 @@ def test_replayed_batch_stores_nothing_twice(client, keys, shop):
 
 def test_gzip_body_accepted(client, keys, shop):
     body = gzip.compress(orjson.dumps({"batch": [track(i) for i in range(5)]}))
-    headers = {**basic(keys["write"]), "Content-Encoding": "gzip",
-               "Content-Type": "application/json"}
+    headers = {
+        **basic(keys["write"]),
+        "Content-Encoding": "gzip",
+        "Content-Type": "application/json",
+    }
     response = client.post("/v1/batch", content=body, headers=headers)
     assert response.status_code == 200, response.text
     assert count(shop, Event) == 5
 
 
 def test_bad_batch_keeps_valid_events_and_names_fields(client, keys, shop):
-    batch = {"batch": [
-        track(1),
-        {"type": "track", "anonymousId": "a", "messageId": "no-event"},
-        {"type": "identify", "messageId": "no-ids"},
-        {"type": "bogus", "anonymousId": "a"},
-        track(2, timestamp="not a date"),
-        "not an object",
-        track(3),
-    ]}
+    batch = {
+        "batch": [
+            track(1),
+            {"type": "track", "anonymousId": "a", "messageId": "no-event"},
+            {"type": "identify", "messageId": "no-ids"},
+            {"type": "bogus", "anonymousId": "a"},
+            track(2, timestamp="not a date"),
+            "not an object",
+            track(3),
+        ]
+    }
     response = client.post("/v1/batch", json=batch, headers=basic(keys["write"]))
     assert response.status_code == 422
     body = response.json()
@@ -129,13 +151,28 @@ def test_route_type_must_match(client, keys):
 
 def test_order_completed_records_order_and_refund(client, keys, shop):
     order = {
-        "type": "track", "event": "Order Completed", "userId": "u-1", "messageId": "o-1",
-        "properties": {"order_id": "1001", "total": 120.0, "currency": "EUR", "coupon": "AUTUMN",
-                       "products": [{"product_id": "p1", "price": 50, "quantity": 2},
-                                    {"product_id": "p2", "price": 20, "quantity": 1}]},
+        "type": "track",
+        "event": "Order Completed",
+        "userId": "u-1",
+        "messageId": "o-1",
+        "properties": {
+            "order_id": "1001",
+            "total": 120.0,
+            "currency": "EUR",
+            "coupon": "AUTUMN",
+            "products": [
+                {"product_id": "p1", "price": 50, "quantity": 2},
+                {"product_id": "p2", "price": 20, "quantity": 1},
+            ],
+        },
     }
-    refund = {"type": "track", "event": "Order Refunded", "userId": "u-1", "messageId": "o-2",
-              "properties": {"order_id": "1001", "total": 120.0}}
+    refund = {
+        "type": "track",
+        "event": "Order Refunded",
+        "userId": "u-1",
+        "messageId": "o-2",
+        "properties": {"order_id": "1001", "total": 120.0},
+    }
     headers = basic(keys["write"])
     assert client.post("/v1/batch", json={"batch": [order]}, headers=headers).status_code == 200
     with shop.db.sessions() as session:

@@ -40,24 +40,47 @@ def test_segment_sdk(server):
 
     live, keys = server
     errors: list[Exception] = []
-    client = segment.Client(write_key=keys["write"], host=live.url, sync_mode=True,
-                            on_error=lambda exc, _batch: errors.append(exc), gzip=True)
+    client = segment.Client(
+        write_key=keys["write"],
+        host=live.url,
+        sync_mode=True,
+        on_error=lambda exc, _batch: errors.append(exc),
+        gzip=True,
+    )
     client.page(anonymous_id="anon-seg", name="Home", properties={"url": "https://shop.test/"})
-    client.track(anonymous_id="anon-seg", event="Product Viewed",
-                 properties={"product_id": "sku-9", "name": "Scarf", "price": 19.9,
-                             "category": "Women/Accessories", "brand": "Acme"})
-    client.identify(user_id="seg-user", anonymous_id="anon-seg",
-                    traits={"email": "ada@example.com", "first_name": "Ada"})
-    client.track(user_id="seg-user", event="Order Completed",
-                 properties={"order_id": "seg-1", "total": 19.9, "currency": "EUR",
-                             "products": [{"product_id": "sku-9", "price": 19.9, "quantity": 1}]})
+    client.track(
+        anonymous_id="anon-seg",
+        event="Product Viewed",
+        properties={
+            "product_id": "sku-9",
+            "name": "Scarf",
+            "price": 19.9,
+            "category": "Women/Accessories",
+            "brand": "Acme",
+        },
+    )
+    client.identify(
+        user_id="seg-user",
+        anonymous_id="anon-seg",
+        traits={"email": "ada@example.com", "first_name": "Ada"},
+    )
+    client.track(
+        user_id="seg-user",
+        event="Order Completed",
+        properties={
+            "order_id": "seg-1",
+            "total": 19.9,
+            "currency": "EUR",
+            "products": [{"product_id": "sku-9", "price": 19.9, "quantity": 1}],
+        },
+    )
     client.flush()
     assert errors == []
     found = profile(live, keys["read"], "seg-user")
     values = {identity["value"] for identity in found["identities"]}
     assert {"seg-user", "anon-seg"} <= values
     assert found["activity"]["orders"] == 1
-    assert any(view["sku"] == "sku-9" for view in found["recent"]["views"])
+    assert any(view["sku"] == "sku-9" for view in found["recent"]["product_views"])
 
 
 def test_rudderstack_sdk(server):
@@ -65,11 +88,16 @@ def test_rudderstack_sdk(server):
 
     live, keys = server
     errors: list[Exception] = []
-    client = Client(write_key=keys["write"], host=live.url, sync_mode=True,
-                    on_error=lambda exc, _batch: errors.append(exc))
+    client = Client(
+        write_key=keys["write"],
+        host=live.url,
+        sync_mode=True,
+        on_error=lambda exc, _batch: errors.append(exc),
+    )
     client.track(anonymous_id="anon-rud", event="Products Searched", properties={"query": "boots"})
-    client.identify(user_id="rud-user", anonymous_id="anon-rud",
-                    traits={"email": "grace@example.com"})
+    client.identify(
+        user_id="rud-user", anonymous_id="anon-rud", traits={"email": "grace@example.com"}
+    )
     client.track(user_id="rud-user", event="Email Opened", properties={"email_id": "e1"})
     client.flush()
     assert errors == []
