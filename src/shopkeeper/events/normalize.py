@@ -59,8 +59,8 @@ def prepare(message: Message, received_at: datetime) -> Prepared:
     props = message.properties or {}
     kind = kind_of(message.type, message.event)
     timestamp = event_time(message, received_at)
-    page = context.get("page") if isinstance(context.get("page"), dict) else {}
-    location = context.get("location") if isinstance(context.get("location"), dict) else {}
+    page = _object(context.get("page"))
+    location = _object(context.get("location"))
     campaign = campaign_of(context)
     user_agent = text(context.get("userAgent"), 500)
     traits = message.traits if message.type in {"identify", "group"} else None
@@ -193,6 +193,10 @@ def _product(props: dict[str, Any], sku: str) -> ProductIn:
         is_product=None,
         attributes=None,
     )
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _sku(props: dict[str, Any]) -> str | None:
