@@ -60,8 +60,12 @@ class KeyService:
         self.clock = clock
         self._cache: dict[str, tuple[float, Principal | None]] = {}
 
-    def create(self, scope: str, name: str = "", *, secret: str | None = None) -> CreatedKey:
-        """Create a key; the secret is returned once and only its hash is stored."""
+    def create(
+        self, scope: str, name: str = "", *, secret: str | None = None, actor: str = "cli"
+    ) -> CreatedKey:
+        """Create a key; the secret is returned once and only its hash is stored.
+
+        ``actor`` is who asked, for the audit log: ``cli`` or the id of the admin key."""
         if scope not in SCOPES:
             raise Invalid(f"scope must be one of {', '.join(SCOPES)}", detail={"field": "scope"})
         secret = secret or f"sk_{scope}_{secrets.token_urlsafe(24)}"
@@ -78,7 +82,7 @@ class KeyService:
         with self.db.transaction() as session:
             session.add(key)
             session.add(
-                AuditEntry(at=now, actor="cli", action="key.create", target=key.id,
+                AuditEntry(at=now, actor=actor, action="key.create", target=key.id,
                            detail={"scope": scope, "name": key.name})
             )
         return CreatedKey(key.id, key.name, scope, secret, now)
@@ -87,13 +91,22 @@ class KeyService:
         with self.db.sessions() as session:
             return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
 
-    def revoke(self, key_id: str) -> None:
+    def revoke(self, key_id: str, *, actor: str = "cli") -> ApiKey:
+        """Revoke a key (idempotent: a revoked key keeps its first revocation time).
+
+        Other processes notice within ``CACHE_SECONDS``."""
         with self.db.transaction() as session:
             key = session.get(ApiKey, key_id)
             if key is None:
                 raise NotFound(f"no key {key_id}")
-            key.revoked_at = self.clock.now()
+            if key.revoked_at is None:
+                key.revoked_at = self.clock.now()
+                session.add(
+                    AuditEntry(at=key.revoked_at, actor=actor, action="key.revoke",
+                               target=key.id, detail={"scope": key.scope, "name": key.name})
+                )
         self._cache.clear()
+        return key
 
     def authenticate(self, secret: str | None, needed: str) -> Principal:
         """The principal for ``secret`` if it may do ``needed``; 401/403 otherwise."""
