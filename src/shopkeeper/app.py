@@ -22,6 +22,7 @@ ROUTERS = (
     "shopkeeper.catalog.endpoints",
     "shopkeeper.privacy.endpoints",
     "shopkeeper.auth.endpoints",
+    "shopkeeper.identities.endpoints",
 )
 
 

@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "shopkeeper.auth.commands",
     "shopkeeper.customers.commands",
     "shopkeeper.privacy.commands",
+    "shopkeeper.identities.commands",
 )
 
 

@@ -1,0 +1,313 @@
+"""One call of :meth:`IdentityGraph.observe`: a batch of observations worked out in memory.
+
+Why a class of its own: ingest hands over thousands of observations per transaction, so the
+batch loads every profile it can touch up front (a few ``IN`` queries), keeps them as
+:class:`_Profile` objects, and adds new rows to the session for one batched flush at the end.
+
+A profile born earlier in the same batch and not yet flushed is *absorbed* when a later
+observation links it to another profile: its identifiers simply join that profile, as if they
+had arrived together, and no merge row is written (there was never a stored profile to restore).
+Two profiles that already existed are merged for real, with a :class:`Merge` row and snapshot.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from shopkeeper.identities import repository as repo
+from shopkeeper.identities import rules
+from shopkeeper.identities.rules import ANONYMOUS_ID, EMAIL, USER_ID, Key
+from shopkeeper.models import Consent, Customer, Identity, new_id
+from shopkeeper.ops.logging import log
+
+if TYPE_CHECKING:
+    from shopkeeper.identities.service import IdentityGraph, Observation
+
+#: Consent rows stored before the batch sort by id; rows added by the batch come after them.
+ConsentOrder = tuple[int, int]
+
+
+@dataclass(eq=False)
+class _Profile:
+    customer: Customer
+    keys: set[Key] = field(default_factory=set)
+    identities: list[Identity] = field(default_factory=list)
+    consent: dict[str, tuple[ConsentOrder, bool]] = field(default_factory=dict)
+    new_consents: list[Consent] = field(default_factory=list)
+    #: False while the customer row exists only in this batch's memory.
+    stored: bool = True
+
+    def facts(self) -> rules.ProfileFacts:
+        c = self.customer
+        return rules.ProfileFacts(c.id, frozenset(self.keys), c.first_seen_at, c.created_at)
+
+
+@dataclass(frozen=True, slots=True)
+class _Clean:
+    """An observation with its identifiers checked against the blocked values."""
+
+    obs: Observation
+    timestamp: datetime
+    user_id: str | None
+    anonymous_id: str | None
+    previous_id: str | None
+    email: str | None
+
+
+class ObservationBatch:
+    def __init__(self, graph: IdentityGraph, session: Session) -> None:
+        self.graph = graph
+        self.session = session
+        self.now = graph.clock.now()
+        self.owner: dict[Key, _Profile] = {}
+        self.email_column: dict[str, _Profile] = {}
+        self.sequence = itertools.count()
+        self.new_customers: dict[str, _Profile] = {}
+        self.new_rows: list[Identity | Consent] = []
+
+    def run(self, observations: Sequence[Observation]) -> None:
+        cleaned = [self._clean(obs) for obs in observations]
+        self._load(cleaned)
+        for item in cleaned:
+            if item.user_id or item.anonymous_id:
+                self._apply(item)
+        self._flush()
+
+    def _flush(self) -> None:
+        """Insert what the batch created, customers first: the ORM does not know that identities
+        and consents depend on customers (there are no relationships), so order it here."""
+        if self.new_customers:
+            self.session.add_all(p.customer for p in self.new_customers.values())
+            self.session.flush()
+            for profile in self.new_customers.values():
+                profile.stored = True
+            self.new_customers.clear()
+        self.session.add_all(self.new_rows)
+        self.new_rows.clear()
+        self.session.flush()
+
+    # -- loading --------------------------------------------------------------------------
+
+    def _clean(self, obs: Observation) -> _Clean:
+        blocked = self.graph.blocked
+        timestamp = obs.timestamp if obs.timestamp.tzinfo else obs.timestamp.replace(tzinfo=UTC)
+        return _Clean(
+            obs=obs,
+            timestamp=timestamp,
+            user_id=rules.clean_identifier(obs.user_id, blocked),
+            anonymous_id=rules.clean_identifier(obs.anonymous_id, blocked),
+            previous_id=rules.clean_identifier(obs.previous_id, blocked),
+            email=rules.normalise_email(obs.email, blocked),
+        )
+
+    def _load(self, cleaned: Sequence[_Clean]) -> None:
+        keys: set[Key] = set()
+        emails: set[str] = set()
+        for item in cleaned:
+            if item.user_id:
+                keys.add((USER_ID, item.user_id))
+            if item.anonymous_id:
+                keys.add((ANONYMOUS_ID, item.anonymous_id))
+            if item.previous_id:
+                keys.update({(USER_ID, item.previous_id), (ANONYMOUS_ID, item.previous_id)})
+            if item.email:
+                keys.add((EMAIL, item.email))
+                emails.add(item.email)
+        if not keys:
+            return
+        customer_ids = {i.customer_id for i in repo.identities_by_keys(self.session, keys)}
+        by_email = repo.live_customer_ids_by_email(self.session, emails) if emails else {}
+        customer_ids |= set(by_email.values())
+        if not customer_ids:
+            return
+        profiles = {c.id: _Profile(c) for c in repo.customers_by_ids(self.session, customer_ids)}
+        for identity in repo.identities_of_customers(self.session, customer_ids):
+            profile = profiles.get(identity.customer_id)
+            if profile is not None:
+                self._hold(profile, identity)
+        if any(item.obs.consent for item in cleaned):
+            for row in repo.consents_of_customers(self.session, customer_ids):
+                profiles[row.customer_id].consent[row.purpose] = ((0, row.id), row.granted)
+        for email, customer_id in by_email.items():
+            self.email_column[email] = profiles[customer_id]
+
+    def _hold(self, profile: _Profile, identity: Identity) -> None:
+        key = (identity.kind, identity.value)
+        profile.keys.add(key)
+        profile.identities.append(identity)
+        self.owner[key] = profile
+
+    # -- one observation ------------------------------------------------------------------
+
+    def _apply(self, item: _Clean) -> None:
+        ts = item.timestamp
+        primary: Key
+        if item.user_id:
+            primary = (USER_ID, item.user_id)
+            profile = self._ensure(primary, ts)
+            if item.anonymous_id:
+                reason = f"identify: anonymousId {item.anonymous_id} joined userId {item.user_id}"
+                self._link(profile, (ANONYMOUS_ID, item.anonymous_id), ts, reason)
+            if item.previous_id and item.previous_id != item.user_id:
+                previous = self.owner.get((USER_ID, item.previous_id))
+                previous_key = (USER_ID, item.previous_id)
+                if previous is None:
+                    previous_key = (ANONYMOUS_ID, item.previous_id)
+                self._link(self.owner[primary], previous_key, ts, "alias")
+        else:
+            assert item.anonymous_id
+            primary = (ANONYMOUS_ID, item.anonymous_id)
+            self._ensure(primary, ts)
+        if item.email:
+            self._email(primary, item.email, ts)
+        profile = self.owner[primary]
+        self._touch(profile, ts)
+        if item.obs.traits:
+            profile.customer.traits = {**(profile.customer.traits or {}), **item.obs.traits}
+        if item.obs.consent:
+            self._consent(profile, item.obs.consent, item.obs.reason, ts)
+
+    def _ensure(self, key: Key, ts: datetime) -> _Profile:
+        """The profile holding ``key``, or a new one born at ``ts``."""
+        profile = self.owner.get(key)
+        if profile is not None:
+            return profile
+        customer = Customer(
+            id=new_id("cus"),
+            created_at=ts,
+            updated_at=self.now,
+            first_seen_at=ts,
+            last_seen_at=ts,
+            email=None,
+            traits={},
+            merged_into_id=None,
+        )
+        profile = _Profile(customer, stored=False)
+        self.new_customers[customer.id] = profile
+        self._add_identity(profile, key, ts)
+        return profile
+
+    def _add_identity(self, profile: _Profile, key: Key, ts: datetime) -> None:
+        identity = Identity(
+            customer_id=profile.customer.id,
+            kind=key[0],
+            value=key[1],
+            created_at=ts,
+            source="event",
+        )
+        self.new_rows.append(identity)
+        self._hold(profile, identity)
+
+    def _link(self, profile: _Profile, key: Key, ts: datetime, reason: str) -> None:
+        """Join identifier ``key`` to ``profile``: attach it if it has no profile yet (or give
+        it its own when a safeguard refuses), merge the two profiles if it has one."""
+        other = self.owner.get(key)
+        if other is None:
+            refused = self.graph.refusal(profile.keys, {key})
+            if refused:
+                self._refused(profile, None, reason, refused)
+                self._ensure(key, ts)
+            else:
+                self._add_identity(profile, key, ts)
+        elif other is not profile:
+            self._join(profile, other, reason)
+
+    def _join(self, a: _Profile, b: _Profile, reason: str) -> None:
+        refused = self.graph.refusal(a.keys, b.keys)
+        if refused:
+            self._refused(a, b, reason, refused)
+            return
+        if a.stored != b.stored:
+            winner, loser = (a, b) if a.stored else (b, a)
+        else:
+            winner_facts, _, _ = rules.choose_winner(a.facts(), b.facts())
+            winner, loser = (a, b) if winner_facts.customer_id == a.customer.id else (b, a)
+        if not loser.stored:
+            self._absorb(winner, loser)
+        else:
+            self._flush()
+            self.graph.execute_merge(self.session, winner.customer, loser.customer, reason)
+        for key in loser.keys:
+            self.owner[key] = winner
+        winner.keys |= loser.keys
+        winner.identities += loser.identities
+        winner.new_consents += loser.new_consents
+        for purpose, (order, granted) in loser.consent.items():
+            if purpose not in winner.consent or winner.consent[purpose][0] < order:
+                winner.consent[purpose] = (order, granted)
+        for email, holder in list(self.email_column.items()):
+            if holder is loser:
+                self.email_column[email] = winner
+
+    def _absorb(self, winner: _Profile, loser: _Profile) -> None:
+        """Fold a profile born in this batch, never flushed, into ``winner`` (no merge row)."""
+        for identity in loser.identities:
+            identity.customer_id = winner.customer.id
+        for consent in loser.new_consents:
+            consent.customer_id = winner.customer.id
+        w, lo = winner.customer, loser.customer
+        w.traits, _ = rules.merge_traits(w.traits or {}, lo.traits or {})
+        w.email = w.email or lo.email
+        w.first_seen_at = min(filter(None, (w.first_seen_at, lo.first_seen_at)), default=None)
+        w.last_seen_at = max(filter(None, (w.last_seen_at, lo.last_seen_at)), default=None)
+        del self.new_customers[lo.id]
+
+    def _refused(self, a: _Profile, b: _Profile | None, reason: str, refused: str) -> None:
+        log.warning(
+            "identity.link_refused",
+            customer=a.customer.id,
+            other=b.customer.id if b else None,
+            link=reason.split(":", 1)[0],
+            refused=refused,
+        )
+
+    def _email(self, primary: Key, email: str, ts: datetime) -> None:
+        """Record the e-mail on the profile of ``primary``; with ``merge_on_email``, a profile
+        already holding it is merged (the e-mail column alone is set when merging is off)."""
+        profile = self.owner[primary]
+        key = (EMAIL, email)
+        holder = self.owner.get(key) or self.email_column.get(email)
+        if holder is not None and holder is not profile and self.graph.settings.merge_on_email:
+            self._join(profile, holder, f"email: {email} belongs to both profiles")
+            profile = self.owner[primary]
+        if key not in self.owner:
+            refused = self.graph.refusal(profile.keys, {key})
+            if refused:
+                self._refused(profile, None, "email", refused)
+            else:
+                self._add_identity(profile, key, ts)
+        profile.customer.email = email
+        self.email_column.setdefault(email, profile)
+
+    def _touch(self, profile: _Profile, ts: datetime) -> None:
+        c = profile.customer
+        if c.first_seen_at is None or ts < c.first_seen_at:
+            c.first_seen_at = ts
+        if c.last_seen_at is None or ts > c.last_seen_at:
+            c.last_seen_at = ts
+        c.updated_at = self.now
+
+    def _consent(self, profile: _Profile, consent: Any, source: str, ts: datetime) -> None:
+        """Append a history row only for purposes whose value changes."""
+        for purpose, granted in consent.items():
+            if not isinstance(purpose, str) or not isinstance(granted, bool) or len(purpose) > 32:
+                continue
+            current = profile.consent.get(purpose)
+            if current is not None and current[1] == granted:
+                continue
+            row = Consent(
+                customer_id=profile.customer.id,
+                purpose=purpose,
+                granted=granted,
+                source=source[:32],
+                recorded_at=ts,
+            )
+            self.new_rows.append(row)
+            profile.new_consents.append(row)
+            profile.consent[purpose] = ((1, next(self.sequence)), granted)

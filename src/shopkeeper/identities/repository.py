@@ -1,0 +1,148 @@
+"""Every query of the identity graph. Lookups take whole batches (chunked ``IN`` lists), because
+ingest calls the graph for thousands of events at once."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from shopkeeper.identities.rules import Key
+from shopkeeper.models import Consent, Customer, Identity, Merge, Order
+
+#: Bound parameters per ``IN`` list: well under SQLite's 32,766 and PostgreSQL's 65,535.
+CHUNK = 10_000
+
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def identities_by_keys(session: Session, keys: Collection[Key]) -> list[Identity]:
+    """The stored identities among ``keys`` (one query per chunk of distinct values)."""
+    wanted = set(keys)
+    kinds = sorted({kind for kind, _ in wanted})
+    values = sorted({value for _, value in wanted})
+    found: list[Identity] = []
+    for part in chunks(values):
+        rows = session.scalars(
+            select(Identity).where(Identity.kind.in_(kinds), Identity.value.in_(part))
+        )
+        found.extend(row for row in rows if (row.kind, row.value) in wanted)
+    return found
+
+
+def live_customer_ids_by_email(session: Session, emails: Collection[str]) -> dict[str, str]:
+    """``email -> customer id`` for live profiles whose e-mail column holds one of ``emails``
+    (profiles imported with an e-mail but no e-mail identity count as holding it too)."""
+    owners: dict[str, str] = {}
+    for part in chunks(sorted(set(emails))):
+        rows = session.execute(
+            select(Customer.email, Customer.id)
+            .where(Customer.email.in_(part), Customer.merged_into_id.is_(None))
+            .order_by(Customer.created_at, Customer.id)
+        )
+        for email, customer_id in rows:
+            if email is not None:
+                owners.setdefault(email, customer_id)
+    return owners
+
+
+def customers_by_ids(session: Session, ids: Collection[str]) -> list[Customer]:
+    found: list[Customer] = []
+    for part in chunks(sorted(set(ids))):
+        found.extend(session.scalars(select(Customer).where(Customer.id.in_(part))))
+    return found
+
+
+def identities_of_customers(session: Session, ids: Collection[str]) -> list[Identity]:
+    found: list[Identity] = []
+    for part in chunks(sorted(set(ids))):
+        found.extend(
+            session.scalars(
+                select(Identity).where(Identity.customer_id.in_(part)).order_by(Identity.id)
+            )
+        )
+    return found
+
+
+def consents_of_customers(session: Session, ids: Collection[str]) -> list[Consent]:
+    """Consent history of the profiles, oldest first (the last row per purpose is in force)."""
+    found: list[Consent] = []
+    for part in chunks(sorted(set(ids))):
+        found.extend(
+            session.scalars(
+                select(Consent).where(Consent.customer_id.in_(part)).order_by(Consent.id)
+            )
+        )
+    found.sort(key=lambda row: row.id)
+    return found
+
+
+def identity_ids_of(session: Session, customer_id: str) -> list[int]:
+    return list(
+        session.scalars(
+            select(Identity.id).where(Identity.customer_id == customer_id).order_by(Identity.id)
+        )
+    )
+
+
+def order_ids_of(session: Session, customer_id: str) -> list[str]:
+    return list(
+        session.scalars(select(Order.id).where(Order.customer_id == customer_id).order_by(Order.id))
+    )
+
+
+def consent_ids_of(session: Session, customer_id: str) -> list[int]:
+    return list(
+        session.scalars(
+            select(Consent.id).where(Consent.customer_id == customer_id).order_by(Consent.id)
+        )
+    )
+
+
+def move_rows(
+    session: Session,
+    model: type[Identity] | type[Order] | type[Consent],
+    ids: Sequence[Any],
+    *,
+    from_customer: str,
+    to_customer: str,
+) -> None:
+    """Re-point rows ``ids`` from one customer to another; rows that left ``from_customer``
+    meanwhile (or were erased) are left alone. Objects already in the session are updated too."""
+    for part in chunks(list(ids)):
+        session.execute(
+            update(model)
+            .where(model.id.in_(part), model.customer_id == from_customer)
+            .values(customer_id=to_customer)
+            .execution_options(synchronize_session="fetch")
+        )
+
+
+def merges_involving(session: Session, customer_id: str | None) -> list[Merge]:
+    """Merges, newest first; with ``customer_id`` only those it won or lost."""
+    query = select(Merge).order_by(Merge.id.desc())
+    if customer_id is not None:
+        query = query.where(or_(Merge.winner_id == customer_id, Merge.loser_id == customer_id))
+    return list(session.scalars(query))
+
+
+def later_active_merges(session: Session, merge: Merge) -> list[Merge]:
+    """Still-active merges after ``merge`` that involve its winner (they depend on its state)."""
+    return list(
+        session.scalars(
+            select(Merge)
+            .where(
+                Merge.id > merge.id,
+                Merge.undone_at.is_(None),
+                or_(Merge.winner_id == merge.winner_id, Merge.loser_id == merge.winner_id),
+            )
+            .order_by(Merge.id)
+        )
+    )
