@@ -1,0 +1,192 @@
+"""Fresh stores and real server processes for the benchmarks, on SQLite or PostgreSQL.
+
+A :class:`BenchStore` creates an empty store (a new data directory, or a new PostgreSQL
+database), migrates it, creates a write and a read key through the Python API, and starts
+``python -m shopkeeper serve`` on a free loopback port via the tests' ``LiveServer``, so the
+benchmarks measure exactly what a deployment runs.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from tests.live_server import LiveServer
+
+from shopkeeper.application import Shopkeeper
+from shopkeeper.models import Customer, Event
+from shopkeeper.settings import Settings
+
+ROOT = Path(__file__).resolve().parent
+RESULTS = ROOT / "results"
+PG_ADMIN_URL = os.environ.get(
+    "SHOPKEEPER_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@dataclass
+class BenchStore:
+    """One store + its server. Use as a context manager; everything is removed afterwards."""
+
+    backend: str
+    keep: Path | None = None  # a data dir (SQLite) or marker dir (PostgreSQL) to reuse
+    env: dict[str, str] = field(default_factory=dict)
+    data_dir: Path = field(init=False)
+    database: str | None = field(default=None, init=False)
+    write_key: str = field(default="", init=False)
+    read_key: str = field(default="", init=False)
+    server: LiveServer | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.keep is not None:
+            self.keep.mkdir(parents=True, exist_ok=True)
+            self.data_dir = self.keep
+        else:
+            self.data_dir = Path(tempfile.mkdtemp(prefix=f"shopkeeper-bench-{self.backend}-"))
+        if self.backend == "postgresql":
+            marker = self.data_dir / "database.txt"
+            if marker.exists():
+                self.database = marker.read_text().strip()
+            else:
+                self.database = f"shopkeeper_bench_{uuid.uuid4().hex[:10]}"
+                _admin(f'CREATE DATABASE "{self.database}"')
+                marker.write_text(self.database)
+        elif self.backend != "sqlite":
+            raise ValueError(f"unknown backend {self.backend!r}")
+        self.settings = Settings(
+            data_dir=self.data_dir, database_url=self.database_url, sqlite_synchronous="FULL"
+        )
+        keys = self.data_dir / "keys.txt"
+        if keys.exists():
+            self.write_key, self.read_key = keys.read_text().split()
+            return
+        shop = Shopkeeper.open(self.settings)
+        try:
+            shop.migrate()
+            self.write_key = shop.keys.create("write", "benchmark").secret
+            self.read_key = shop.keys.create("read", "benchmark").secret
+        finally:
+            shop.close()
+        keys.write_text(f"{self.write_key} {self.read_key}")
+
+    @property
+    def database_url(self) -> str | None:
+        if self.database is None:
+            return None
+        return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + self.database
+
+    def start(self) -> LiveServer:
+        env = {
+            "SHOPKEEPER_DATA_DIR": str(self.data_dir),
+            "SHOPKEEPER_SQLITE_SYNCHRONOUS": "FULL",
+            **self.env,
+        }
+        if self.database_url:
+            env["SHOPKEEPER_DATABASE_URL"] = self.database_url
+        else:
+            env.pop("SHOPKEEPER_DATABASE_URL", None)
+        os.environ.pop("SHOPKEEPER_DATABASE_URL", None)  # the child must not inherit another
+        self.server = LiveServer(env, self.data_dir / "server.log").start(timeout=60)
+        return self.server
+
+    @property
+    def pid(self) -> int:
+        assert self.server
+        assert self.server.process
+        return self.server.process.pid
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.stop()
+            self.server = None
+
+    def counts(self) -> dict[str, int]:
+        """Rows in the store: what was durably written, independent of what the client saw."""
+        shop = Shopkeeper.open(self.settings)
+        try:
+            with shop.db.sessions() as session:
+                return {
+                    "events": int(session.scalar(select(func.count()).select_from(Event)) or 0),
+                    "customers": int(
+                        session.scalar(
+                            select(func.count())
+                            .select_from(Customer)
+                            .where(Customer.merged_into_id.is_(None))
+                        )
+                        or 0
+                    ),
+                }
+        finally:
+            shop.close()
+
+    def close(self) -> None:
+        self.stop()
+        if self.keep is not None:
+            return
+        if self.database:
+            _admin(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> BenchStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def _admin(sql: str) -> None:
+    import psycopg
+
+    url = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(sql)
+
+
+def machine() -> dict[str, Any]:
+    """The facts a reader needs to judge the figures: cores, CPU, versions, date, commit."""
+    info: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(),
+        "cpu": platform.processor() or "",
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+    }
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        for line in lscpu.splitlines():
+            if line.startswith("Model name:"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    try:
+        import psycopg
+
+        url = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(url, connect_timeout=3) as connection:
+            row = connection.execute("SHOW server_version").fetchone()
+            info["postgresql"] = row[0] if row else None
+    except Exception:
+        info["postgresql"] = None
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+        ).stdout.strip()
+        info["commit"] = commit
+    except OSError:
+        pass
+    return info
