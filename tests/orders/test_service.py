@@ -12,7 +12,13 @@ from shopkeeper.application import Shopkeeper
 from shopkeeper.clock import FixedClock
 from shopkeeper.errors import Invalid
 from shopkeeper.models import Customer, Order, OrderLine
-from shopkeeper.orders.repository import lines_of, orders_of
+from shopkeeper.orders.repository import (
+    COPY_LINES,
+    INSERT_LINES_QMARK,
+    LINE_COLUMNS,
+    lines_of,
+    orders_of,
+)
 from shopkeeper.orders.schemas import OrderIn, OrderLineIn
 from shopkeeper.orders.service import RecordResult, refund_outcome
 
@@ -201,3 +207,9 @@ def test_large_batch(shop: Shopkeeper) -> None:
     assert record(shop, batch) == RecordResult(created=3_000)
     assert record(shop, batch) == RecordResult(unchanged=3_000)
     assert counts(shop) == (3_000, sum(i % 7 for i in range(3_000)))
+
+
+def test_driver_statements_name_the_line_columns() -> None:
+    columns = "(" + ", ".join(("order_id", *LINE_COLUMNS)) + ")"
+    assert columns in COPY_LINES
+    assert columns in INSERT_LINES_QMARK

@@ -41,6 +41,16 @@ HEADER_COLUMNS = (
 #: Line columns an order's content consists of, in the order they are compared.
 LINE_COLUMNS = ("position", "sku", "name", "quantity", "unit_price", "is_product")
 
+#: The driver-level statements of :func:`insert_lines` (columns: ``order_id``, then
+#: :data:`LINE_COLUMNS`; ``tests/orders`` checks the two lists agree).
+COPY_LINES = (
+    "COPY order_lines (order_id, position, sku, name, quantity, unit_price, is_product) FROM STDIN"
+)
+INSERT_LINES_QMARK = (
+    "INSERT INTO order_lines (order_id, position, sku, name, quantity, unit_price, is_product) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
 
 def headers_by_id(session: Session, order_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """The stored headers (column dicts) of those ``order_ids`` that exist."""
@@ -94,9 +104,36 @@ def delete_lines(session: Session, order_ids: Sequence[str]) -> None:
         session.execute(delete(ORDER_LINES).where(ORDER_LINES.c.order_id.in_(chunk)))
 
 
-def insert_lines(session: Session, lines: Sequence[dict[str, Any]]) -> None:
-    if lines:
-        session.execute(insert(ORDER_LINES), list(lines))
+def insert_lines(session: Session, lines: Sequence[tuple[Any, ...]]) -> None:
+    """Insert lines given as tuples of ``order_id`` then :data:`LINE_COLUMNS`.
+
+    This is the hot path of an import (540,000 lines for Online Retail), so it talks to the
+    driver directly: ``COPY`` on PostgreSQL, a plain executemany on SQLite. Going through
+    SQLAlchemy's per-row parameter processing took three times as long on SQLite and ten
+    times as long on PostgreSQL. Other databases take the portable Core path.
+    """
+    if not lines:
+        return
+    columns = ("order_id", *LINE_COLUMNS)
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        driver_connection: Any = connection.connection.driver_connection
+        with (
+            driver_connection.cursor() as cursor,
+            cursor.copy(COPY_LINES) as copy,
+        ):
+            for line in lines:
+                copy.write_row(line)
+    elif dialect.name == "sqlite":
+        # SQLite has no decimal type; SQLAlchemy's Numeric binds floats, and so does this.
+        price = columns.index("unit_price")
+        rows = [(*line[:price], float(line[price]), *line[price + 1 :]) for line in lines]
+        connection.exec_driver_sql(INSERT_LINES_QMARK, rows)
+    else:
+        session.execute(
+            insert(ORDER_LINES), [dict(zip(columns, line, strict=True)) for line in lines]
+        )
 
 
 def get_order(session: Session, order_id: str) -> Order | None:

@@ -83,7 +83,7 @@ class OrderService:
         new_headers: list[dict[str, Any]] = []
         changed_headers: list[dict[str, Any]] = []
         relined: list[str] = []
-        new_lines: list[dict[str, Any]] = []
+        new_lines: list[tuple[Any, ...]] = []
         for order_id, order in latest.items():
             header = _header(order)
             lines = _line_tuples(order)
@@ -231,6 +231,5 @@ def _line_tuples(order: OrderIn) -> list[tuple[Any, ...]]:
     ]
 
 
-def _line_rows(order_id: str, lines: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    names = ("order_id", *repository.LINE_COLUMNS)
-    return [dict(zip(names, (order_id, *line), strict=True)) for line in lines]
+def _line_rows(order_id: str, lines: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return [(order_id, *line) for line in lines]
