@@ -64,6 +64,7 @@ def _event(
     anonymous_id: str | None = None,
     traits: dict[str, Any] | None = None,
     event: str = "Product Viewed",
+    context: dict[str, Any] | None = None,
 ) -> Event:
     return Event(
         message_id=f"msg-{n}",
@@ -77,7 +78,7 @@ def _event(
         sku="SKU-1",
         properties={"sku": "SKU-1"},
         traits=traits or {},
-        context={"ip": "10.0.0.1"},
+        context=context or {"ip": "10.0.0.1"},
     )
 
 
@@ -154,6 +155,12 @@ def seed(shop: Shopkeeper) -> None:
                     anonymous_id="anon-stranger",
                     traits={"email": a.email.upper()},
                     event="Identify",
+                ),
+                _event(
+                    8,
+                    t0 + timedelta(hours=6),
+                    anonymous_id="anon-stranger-2",
+                    context={"traits": {"email": a.email}},
                 ),
                 _event(6, t0, user_id="u-bob"),
                 _event(7, t0, anonymous_id="anon-bob", traits={"email": "bob@example.com"}),

@@ -31,7 +31,7 @@ def test_export_to_file(cli: CliRunner, people: Any, tmp_path: Path) -> None:
 def test_export_to_stdout(cli: CliRunner, people: Any) -> None:
     result = cli.invoke(app, ["customers", "export", people.customer_id])
     assert result.exit_code == 0, result.output
-    assert len(json.loads(result.stdout)["events"]) == 5
+    assert len(json.loads(result.stdout)["events"]) == 6
 
 
 def test_erase_needs_yes(cli: CliRunner, people: Any) -> None:

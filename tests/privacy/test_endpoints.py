@@ -18,7 +18,7 @@ def test_export_route(client: TestClient, keys: dict[str, str], people: Any) -> 
     assert response.headers["content-type"] == "application/json"
     body = response.json()
     assert body["customer_id"] == people.customer_id
-    assert len(body["events"]) == 5
+    assert len(body["events"]) == 6
 
 
 def test_erase_route(

@@ -61,7 +61,7 @@ def test_erasure_leaves_no_trace_in_any_table(shop: Shopkeeper, people: Any) -> 
     assert rows_mentioning(shop, people.values) == {}
     assert total_of_orders(shop) == before
     assert counts == {
-        "events": 5,
+        "events": 6,
         "consents": 2,
         "merges": 1,
         "orders": 2,
@@ -128,7 +128,7 @@ def test_erasure_is_one_transaction(
     with pytest.raises(RuntimeError):
         erase(shop, people.customer_id)
     with shop.db.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(Event)) == 7
+        assert session.scalar(select(func.count()).select_from(Event)) == 8
         assert session.scalar(select(func.count()).select_from(Customer)) == 3
 
 
