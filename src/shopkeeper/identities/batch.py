@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import class_mapper as mapper_of
 
 from shopkeeper.identities import repository as repo
 from shopkeeper.identities import rules
@@ -88,9 +90,13 @@ class ObservationBatch:
             for profile in self.new_customers.values():
                 profile.stored = True
             self.new_customers.clear()
-        self.session.add_all(self.new_rows)
+        # Core-style bulk inserts: the ORM would insert rows with autoincrement ids one by one
+        # (to read each id back), and nothing here needs the new ids.
+        for model in (Identity, Consent):
+            rows = [_values(row) for row in self.new_rows if isinstance(row, model)]
+            if rows:
+                self.session.execute(insert(model), rows)
         self.new_rows.clear()
-        self.session.flush()
 
     # -- loading --------------------------------------------------------------------------
 
@@ -311,3 +317,12 @@ class ObservationBatch:
             self.new_rows.append(row)
             profile.new_consents.append(row)
             profile.consent[purpose] = ((1, next(self.sequence)), granted)
+
+
+def _values(row: Identity | Consent) -> dict[str, Any]:
+    """The column values of a new row, for a bulk insert (the id is left to the database)."""
+    return {
+        attr.key: getattr(row, attr.key)
+        for attr in mapper_of(type(row)).column_attrs
+        if attr.key != "id"
+    }
