@@ -7,6 +7,7 @@ is missing. Nothing here is instantiated at import time: call :func:`Settings.fr
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -75,6 +76,15 @@ class Settings(BaseSettings):
     sqlite_synchronous: str = Field(
         "FULL", description="SQLite synchronous pragma: FULL survives power loss, NORMAL only "
         "process crashes."
+    )
+
+    analytics_engine: Literal["duckdb", "spark"] = Field(
+        "duckdb", description="Engine that runs analytics (RFM, CLV, KPIs): duckdb in-process, "
+        "or spark (needs PySpark and Java 17)."
+    )
+    spark_master: str = Field(
+        "local[2]", description="Spark master URL used when the analytics engine is spark, "
+        "e.g. local[2] or spark://host:7077."
     )
 
     @classmethod
