@@ -318,11 +318,23 @@ def test_consent_changes_append_history_only_for_changes(shop: Shopkeeper, maria
     assert shop.customers.set_consent("u-maria", update).changed == []
     history = shop.customers.consent_history(maria).history
     assert [(h.purpose, h.granted, h.source) for h in history] == [
-        ("analytics", True, "banner"),
         ("email", True, "signup"),
         ("email", False, "preference_center"),
+        ("analytics", True, "banner"),
         ("advertising", True, "api"),
     ]
+
+
+def test_the_last_written_consent_row_is_in_force(shop: Shopkeeper) -> None:
+    # A late event recorded after the API call carries an older timestamp; the row written
+    # last still wins, as the identity graph assumes when it decides what is a change.
+    with shop.db.transaction() as s:
+        c = f.customer(s, id="cus_late")
+        f.consent(s, c, "email", False, source="api", at=T0)
+        f.consent(s, c, "email", True, source="event", at=T0 - timedelta(hours=1))
+    profile = shop.customers.profile("cus_late")
+    assert profile.consent["email"].granted is True
+    assert profile.consent["email"].source == "event"
 
 
 def test_unknown_consent_purpose_is_invalid(shop: Shopkeeper, maria: str) -> None:

@@ -52,5 +52,5 @@ def put_consent(
 
 @router.get("/{identifier}/consent/history")
 def get_consent_history(identifier: str, shop: ShopDep, _key: ReadKey) -> ConsentHistory:
-    """Every consent change, oldest first."""
+    """Every consent change, in the order written (the last per purpose is in force)."""
     return shop.customers.consent_history(identifier)

@@ -196,11 +196,12 @@ def products_by_sku(session: Session, skus: Iterable[str]) -> dict[str, ProductF
 
 
 def consents_of(session: Session, customer_ids: Sequence[str]) -> list[Consent]:
-    """Consent history of these profiles, oldest first (the last row per purpose is in force)."""
+    """Consent history of these profiles in the order it was written (the last row per purpose
+    is in force). Ordered by row id, not ``recorded_at``: ingest records a late event's consent
+    with the event's older timestamp, and the identity graph, which decides whether a change is
+    a change, reads history in row order too; both must agree on what is in force."""
     return list(
         session.scalars(
-            select(Consent)
-            .where(Consent.customer_id.in_(customer_ids))
-            .order_by(Consent.recorded_at, Consent.id)
+            select(Consent).where(Consent.customer_id.in_(customer_ids)).order_by(Consent.id)
         )
     )

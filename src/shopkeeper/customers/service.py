@@ -269,7 +269,7 @@ class CustomerService:
             return ConsentOut(customer_id=customer.id, consent=state, changed=changed)
 
     def consent_history(self, identifier: str, *, session: Session | None = None) -> ConsentHistory:
-        """Every consent change of the customer (and profiles merged into it), oldest first."""
+        """Every consent change of the customer (and profiles merged into it), in written order."""
         with self._unit(session) as s:
             customer = self.get(s, identifier)
             ids = [customer.id, *repository.merged_into(s, customer.id)]
