@@ -192,3 +192,29 @@ def test_merge_refuses_merged_away_customers(
         graph.merge(s, known, visitor, "test")
     with shop.db.transaction() as s, pytest.raises(Conflict, match="was merged into"):
         graph.merge(s, visitor, known, "again")
+
+
+def test_a_merge_inside_a_batch_snapshots_what_the_batch_attached(
+    shop: Shopkeeper, graph: IdentityGraph, observe: Observe
+) -> None:
+    observe(obs(anonymous_id="a1"), obs(user_id="u1", minutes=1))
+    visitor, known = customer_of(shop, "anonymous_id", "a1"), customer_of(shop, "user_id", "u1")
+    observe(
+        obs(
+            "identify", anonymous_id="a1", email="v@example.com", consent={"email": True}, minutes=2
+        ),
+        obs("identify", user_id="u1", anonymous_id="a1", minutes=3),
+        obs("track", anonymous_id="a1", minutes=4),
+    )
+    [merge] = merges(shop)
+    assert (merge.winner_id, merge.loser_id) == (known, visitor)
+    assert len(merge.snapshot["identity_ids"]) == 2
+    assert len(merge.snapshot["consent_ids"]) == 1
+    with shop.db.sessions() as s:
+        winner = s.get(Customer, known)
+        assert winner is not None
+        assert winner.last_seen_at == at(4)
+    with shop.db.transaction() as s:
+        graph.undo(s, merge.id)
+    assert customer_of(shop, "email", "v@example.com") == visitor
+    assert customer_of(shop, "anonymous_id", "a1") == visitor
