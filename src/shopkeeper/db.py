@@ -27,7 +27,12 @@ class Database:
         self.settings = settings
         self.url = settings.resolved_database_url
         self.engine = make_engine(settings)
+        #: Sessions for reading. On SQLite they begin DEFERRED, so reads never queue behind
+        #: the ingest writer (WAL readers see the last commit).
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writes = sessionmaker(
+            self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
+        )
 
     @property
     def dialect(self) -> str:
@@ -35,8 +40,12 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work is committed on success and rolled back on any error."""
-        with self.sessions() as session, session.begin():
+        """A session for writing, committed on success and rolled back on any error.
+
+        On SQLite it begins IMMEDIATE (takes the write lock up front), which avoids the
+        deadlock of two readers both trying to upgrade to writers.
+        """
+        with self._writes() as session, session.begin():
             yield session
 
     def migrate(self, revision: str = "head") -> None:
@@ -78,8 +87,7 @@ def make_engine(settings: Settings) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            # Let SQLAlchemy, not the driver, open transactions (BEGIN IMMEDIATE avoids
-            # lock-upgrade deadlocks between concurrent writers).
+            # Let SQLAlchemy, not the driver, open transactions (see _begin).
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -91,7 +99,8 @@ def make_engine(settings: Settings) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **json_options)
