@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "shopkeeper.customers.commands",
     "shopkeeper.privacy.commands",
     "shopkeeper.identities.commands",
+    "shopkeeper.simulator.commands",
     "shopkeeper.imports.commands",
 )
 

@@ -110,10 +110,15 @@ def build_catalog(
     n_buckets = len(LEAVES) * len(TIERS)
     floor = 3 * n_buckets
     n = max(products, floor + n_buckets)
-    leaf = np.concatenate([np.repeat(np.arange(len(LEAVES)), 3 * len(TIERS)),
-                           rng.integers(0, len(LEAVES), n - floor)])
-    tier = np.concatenate([np.tile(np.repeat(np.arange(len(TIERS)), 3), len(LEAVES)),
-                           rng.choice(len(TIERS), n - floor, p=[0.4, 0.4, 0.2])])
+    leaf = np.concatenate(
+        [np.repeat(np.arange(len(LEAVES)), 3 * len(TIERS)), rng.integers(0, len(LEAVES), n - floor)]
+    )
+    tier = np.concatenate(
+        [
+            np.tile(np.repeat(np.arange(len(TIERS)), 3), len(LEAVES)),
+            rng.choice(len(TIERS), n - floor, p=[0.4, 0.4, 0.2]),
+        ]
+    )
     late = rng.random(n) < 0.15
     late[:floor] = False
     arrival_day = np.where(late, rng.integers(1, max(days, 2), n), -rng.integers(0, 720, n))

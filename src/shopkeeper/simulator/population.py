@@ -26,10 +26,18 @@ DEAL_SEEKER = PERSONA_NAMES.index("deal_seeker")
 
 #: (country, city, locale, weight)
 LOCATIONS = (
-    ("DE", "Berlin", "de-DE", 14), ("DE", "Hamburg", "de-DE", 8), ("DE", "Munich", "de-DE", 8),
-    ("DE", "Cologne", "de-DE", 6), ("AT", "Vienna", "de-AT", 7), ("AT", "Graz", "de-AT", 2),
-    ("CH", "Zurich", "de-CH", 4), ("NL", "Amsterdam", "nl-NL", 6), ("NL", "Utrecht", "nl-NL", 2),
-    ("FR", "Paris", "fr-FR", 7), ("FR", "Lyon", "fr-FR", 3), ("BE", "Brussels", "fr-BE", 3),
+    ("DE", "Berlin", "de-DE", 14),
+    ("DE", "Hamburg", "de-DE", 8),
+    ("DE", "Munich", "de-DE", 8),
+    ("DE", "Cologne", "de-DE", 6),
+    ("AT", "Vienna", "de-AT", 7),
+    ("AT", "Graz", "de-AT", 2),
+    ("CH", "Zurich", "de-CH", 4),
+    ("NL", "Amsterdam", "nl-NL", 6),
+    ("NL", "Utrecht", "nl-NL", 2),
+    ("FR", "Paris", "fr-FR", 7),
+    ("FR", "Lyon", "fr-FR", 3),
+    ("BE", "Brussels", "fr-BE", 3),
 )
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 AGE_LOW = (18, 25, 35, 45, 55, 65)
@@ -38,8 +46,24 @@ FIRST_NAMES = {
     "m": ("Lukas", "Jonas", "Paul", "Felix", "Max", "Louis", "Daan", "Noah", "Elias", "Tom"),
     "x": ("Alex", "Sam", "Robin", "Kim", "Charlie"),
 }
-LAST_NAMES = ("Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker",
-              "Dubois", "Martin", "de Vries", "Jansen", "Bauer", "Huber", "Keller", "Laurent")
+LAST_NAMES = (
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Dubois",
+    "Martin",
+    "de Vries",
+    "Jansen",
+    "Bauer",
+    "Huber",
+    "Keller",
+    "Laurent",
+)
 SALUTATIONS = {"f": "Ms", "m": "Mr", "x": "Mx"}
 USER_AGENTS = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
@@ -216,4 +240,3 @@ def build_population(
         device_types=device_types,
         ips=ips,
     )
-

@@ -76,9 +76,16 @@ def build_calendar(start: date, days: int) -> Calendar:
             conversion[mask] *= c
             coupon[mask] *= k
             hit = np.flatnonzero(mask)
-            effects.append({"name": name, "first": dates[hit[0]].isoformat(),
-                            "last": dates[hit[-1]].isoformat(), "traffic": t,
-                            "conversion": c, "coupon": k})
+            effects.append(
+                {
+                    "name": name,
+                    "first": dates[hit[0]].isoformat(),
+                    "last": dates[hit[-1]].isoformat(),
+                    "traffic": t,
+                    "conversion": c,
+                    "coupon": k,
+                }
+            )
             campaigns[hit[0]] = f"{name}-{dates[hit[0]].year}"
 
     for year in range(start.year, (start + timedelta(days=days)).year + 1):
@@ -90,8 +97,9 @@ def build_calendar(start: date, days: int) -> Calendar:
         plant("summer_sale", date(year, 6, 20), date(year, 7, 10), 1.2, 1.15, 1.3)
         plant("summer_lull", date(year, 8, 1), date(year, 8, 31), 0.85, 1.0, 1.0)
     gift = _window(start, days, date(2000, 11, 15), date(2000, 12, 23))
-    effects.append({"name": "gift_season", "first": "11-15", "last": "12-23",
-                    "persona": "seasonal_gift_buyer"})
+    effects.append(
+        {"name": "gift_season", "first": "11-15", "last": "12-23", "persona": "seasonal_gift_buyer"}
+    )
     return Calendar(traffic, conversion, coupon, gift, campaigns, effects)
 
 
@@ -194,12 +202,14 @@ def plan_sessions(
     fit = (pop.cat_weights[cust, catalog.leaf[last]] * len(LEAVES)).clip(0, 3) / 3
     fit = fit + pop.tier_weights[cust, catalog.tier[last]] * len(TIERS) / 6
     rating = np.clip(np.round(2.6 + 2.0 * fit + rng.normal(0, 0.7, n)), 1, 5).astype(np.int64)
+    campaigns: list[str | None] = [None] * m
+    campaigns += [email_campaign] * len(email_cust)
     return SessionPlan(
         cust=cust.tolist(),
         start=start.tolist(),
         slot=slot.tolist(),
         source=source.tolist(),
-        campaign=[None] * m + [email_campaign] * len(email_cust),
+        campaign=campaigns,
         search=search.tolist(),
         leaf=leaf.tolist(),
         views=[flat[offsets[i] : offsets[i + 1]] for i in range(n)],

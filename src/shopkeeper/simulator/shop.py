@@ -47,8 +47,13 @@ class SimulationConfig:
     products: int = 800
 
     def to_dict(self) -> dict[str, Any]:
-        return {"customers": self.customers, "days": self.days, "seed": self.seed,
-                "start": self.start.isoformat(), "products": self.products}
+        return {
+            "customers": self.customers,
+            "days": self.days,
+            "seed": self.seed,
+            "start": self.start.isoformat(),
+            "products": self.products,
+        }
 
 
 class ShopSimulation:
@@ -92,16 +97,30 @@ class ShopSimulation:
             active = (pop.join_day <= day) & (day < pop.churn_day) & ~state.gone
             email_cust, email_start = walker.email_campaign(rng, active)
             plan = plan_sessions(
-                rng, day=day, cal=self.calendar, pop=pop, table=self.table,
-                catalog=self.catalog, active=active, rate_factor=state.rate_factor,
-                email_cust=email_cust, email_start=email_start,
+                rng,
+                day=day,
+                cal=self.calendar,
+                pop=pop,
+                table=self.table,
+                catalog=self.catalog,
+                active=active,
+                rate_factor=state.rate_factor,
+                email_cust=email_cust,
+                email_start=email_start,
                 email_campaign=self.calendar.campaigns[day],
             )
             walker.web_sessions(plan)
-            walker.store_visits(plan_store_visits(
-                rng, day=day, cal=self.calendar, pop=pop, table=self.table,
-                catalog=self.catalog, active=active,
-            ))
+            walker.store_visits(
+                plan_store_visits(
+                    rng,
+                    day=day,
+                    cal=self.calendar,
+                    pop=pop,
+                    table=self.table,
+                    catalog=self.catalog,
+                    active=active,
+                )
+            )
             batch = walker.end_day()
             if not batch:
                 continue

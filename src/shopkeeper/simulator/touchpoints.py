@@ -24,13 +24,22 @@ VAT_RATE = 0.19  # prices include VAT
 FREE_SHIPPING_FROM = 50.0
 SHIPPING = 4.95
 STORES = (
-    ("store-berlin-01", "DE", "Berlin"), ("store-hamburg-01", "DE", "Hamburg"),
-    ("store-munich-01", "DE", "Munich"), ("store-vienna-01", "AT", "Vienna"),
-    ("store-amsterdam-01", "NL", "Amsterdam"), ("store-paris-01", "FR", "Paris"),
+    ("store-berlin-01", "DE", "Berlin"),
+    ("store-hamburg-01", "DE", "Hamburg"),
+    ("store-munich-01", "DE", "Munich"),
+    ("store-vienna-01", "AT", "Vienna"),
+    ("store-amsterdam-01", "NL", "Amsterdam"),
+    ("store-paris-01", "FR", "Paris"),
 )
 SHARE_VIA = ("instagram", "pinterest", "whatsapp", "facebook")
-REFERRERS = ("", "https://www.google.com/", "https://www.google.com/",
-             "https://www.instagram.com/", "", "https://www.modeblog.example/")
+REFERRERS = (
+    "",
+    "https://www.google.com/",
+    "https://www.google.com/",
+    "https://www.instagram.com/",
+    "",
+    "https://www.modeblog.example/",
+)
 CAMPAIGNS: tuple[dict[str, str] | None, ...] = (
     None,
     None,
@@ -52,8 +61,11 @@ def _landing(source: int, leaf: int) -> tuple[dict[str, Any], dict[str, str], st
     else:
         path, title = f"/c/{LEAVES[leaf]}", event_category(LEAVES[leaf])
     url = SHOP_URL + path
-    return ({"path": path, "url": url, "title": title, "referrer": ref},
-            {"url": url, "referrer": ref}, title)
+    return (
+        {"path": path, "url": url, "title": title, "referrer": ref},
+        {"url": url, "referrer": ref},
+        title,
+    )
 
 
 LANDINGS = [[_landing(s, leaf) for leaf in range(len(LEAVES))] for s in range(len(SOURCES))]
@@ -120,15 +132,28 @@ def money(lines: list[dict[str, Any]], rate: float) -> dict[str, float]:
     subtotal = round(gross - discount, 2)
     shipping = 0.0 if subtotal >= FREE_SHIPPING_FROM else SHIPPING
     tax = round(subtotal * VAT_RATE / (1 + VAT_RATE), 2)
-    return {"total": round(subtotal + shipping, 2), "revenue": round(subtotal - tax, 2),
-            "subtotal": subtotal, "shipping": shipping, "tax": tax, "discount": discount}
+    return {
+        "total": round(subtotal + shipping, 2),
+        "revenue": round(subtotal - tax, 2),
+        "subtotal": subtotal,
+        "shipping": shipping,
+        "tax": tax,
+        "discount": discount,
+    }
 
 
 class WebWalker:
     """Walks day plans in order and collects ``(ms, seq, payload)`` tuples for sorting."""
 
-    def __init__(self, pop: Population, catalog: Catalog, cal: Calendar, state: DayState,
-                 *, table: PersonaTable) -> None:
+    def __init__(
+        self,
+        pop: Population,
+        catalog: Catalog,
+        cal: Calendar,
+        state: DayState,
+        *,
+        table: PersonaTable,
+    ) -> None:
         self.pop, self.catalog, self.cal, self.state, self.table = pop, catalog, cal, state, table
         self.seq = 0
         self.order_no = 0
@@ -164,12 +189,18 @@ class WebWalker:
     def _light_context(self, c: int, slot: int) -> dict[str, Any]:
         pop = self.pop
         device = pop.device_types[c][slot]
-        return {"ip": pop.ips[c][slot], "userAgent": USER_AGENT_BY_DEVICE[device],
-                "device": DEVICE_DICTS[device], "location": self.locations[c],
-                "locale": pop.locations[c][2], "consent": pop.consents[c]}
+        return {
+            "ip": pop.ips[c][slot],
+            "userAgent": USER_AGENT_BY_DEVICE[device],
+            "device": DEVICE_DICTS[device],
+            "location": self.locations[c],
+            "locale": pop.locations[c][2],
+            "consent": pop.consents[c],
+        }
 
-    def email_campaign(self, rng: np.random.Generator, active: np.ndarray) -> tuple[
-        np.ndarray, np.ndarray]:
+    def email_campaign(
+        self, rng: np.random.Generator, active: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Send the day's campaign (if any); return who clicked through and when."""
         name = self.cal.campaigns[self.day]
         empty = np.zeros(0, dtype=np.int64)
@@ -186,8 +217,9 @@ class WebWalker:
         opened_props = {"campaign_name": name, "email_id": email_id, "email_subject": name}
         clicked_props = {"campaign_name": name, "email_id": email_id, "link_url": link}
         append = self.batch.append
-        for c, o, k, s in zip(to.tolist(), opened.tolist(), clicked.tolist(), at.tolist(),
-                              strict=True):
+        for c, o, k, s in zip(
+            to.tolist(), opened.tolist(), clicked.tolist(), at.tolist(), strict=True
+        ):
             if not o:
                 continue
             ctx = {"traits": {"email": pop.traits[c]["email"]}}
@@ -196,21 +228,32 @@ class WebWalker:
             append((ms, self.seq, _track("Email Opened", None, uid, opened_props, ctx)))
             self.seq += 1
             if k:
-                append((ms + 20_000, self.seq, _track("Email Link Clicked", None, uid,
-                                                      clicked_props, ctx)))
+                append(
+                    (
+                        ms + 20_000,
+                        self.seq,
+                        _track("Email Link Clicked", None, uid, clicked_props, ctx),
+                    )
+                )
                 self.seq += 1
         return to[clicked], at[clicked] + 40
 
-    def web_sessions(self, plan: SessionPlan) -> None:  # noqa: C901 - the hot loop, kept flat
+    def web_sessions(self, plan: SessionPlan) -> None:
         pop, st, cal = self.pop, self.state, self.cal
         props, lines = self.catalog.event_props, self.catalog.line_items
         append = self.batch.append
         seq = self.seq
         day, day_ms = self.day, self.day_ms
-        email_campaign = {"source": "newsletter", "medium": "email",
-                          "name": cal.campaigns[day] or "newsletter"}
+        email_campaign = {
+            "source": "newsletter",
+            "medium": "email",
+            "name": cal.campaigns[day] or "newsletter",
+        }
         coupon_factor = cal.coupon[day]
+        gone = st.gone
         for i, c in enumerate(plan.cust):
+            if gone[c]:  # a one-off buyer who already bought earlier today
+                continue
             slot = plan.slot[i]
             anon = pop.anonymous_ids[c][slot]
             logged = st.logged_in[c][slot]
@@ -225,8 +268,13 @@ class WebWalker:
                 ctx["campaign"] = campaign
             t = day_ms + plan.start[i] * 1000
             step = plan.gap[i] * 1000
-            page: dict[str, Any] = {"type": "page", "name": page_name, "messageId": "",
-                                    "timestamp": "", "anonymousId": anon}
+            page: dict[str, Any] = {
+                "type": "page",
+                "name": page_name,
+                "messageId": "",
+                "timestamp": "",
+                "anonymousId": anon,
+            }
             if uid:
                 page["userId"] = uid
             page["properties"] = page_props
@@ -245,8 +293,7 @@ class WebWalker:
             k = plan.search[i]
             if k >= 0:
                 t += step
-                append((t, seq, _track("Products Searched", anon, uid, SEARCH_PROPS[leaf][k],
-                                       ctx)))
+                append((t, seq, _track("Products Searched", anon, uid, SEARCH_PROPS[leaf][k], ctx)))
                 seq += 1
             views = plan.views[i]
             for prod in views:
@@ -278,9 +325,12 @@ class WebWalker:
                 seq += 2
                 st.registered[c] = True
                 st.logged_in[c][slot] = True
+            uid = pop.user_ids[c]  # logged in or just signed up: checkout is identified
             kept = added[n_remove:]
-            basket = [lines[p] if j or qty == 1 else {**lines[p], "quantity": qty}
-                      for j, p in enumerate(kept)]
+            basket = [
+                lines[p] if j or qty == 1 else {**lines[p], "quantity": qty}
+                for j, p in enumerate(kept)
+            ]
             self.order_no += 1
             order_id = f"W{self.order_no:08d}"
             code, rate = None, 0.0
@@ -288,16 +338,47 @@ class WebWalker:
                 code, rate = _coupon(source, coupon_factor, st.orders[c] == 0)
             amounts = money(basket, rate)
             t += step
-            append((t, seq, _track("Checkout Started", anon, uid, {
-                "order_id": order_id, "value": amounts["subtotal"], "revenue": amounts["revenue"],
-                "currency": CURRENCY, "products": basket}, ctx)))
+            append(
+                (
+                    t,
+                    seq,
+                    _track(
+                        "Checkout Started",
+                        anon,
+                        uid,
+                        {
+                            "order_id": order_id,
+                            "value": amounts["subtotal"],
+                            "revenue": amounts["revenue"],
+                            "currency": CURRENCY,
+                            "products": basket,
+                        },
+                        ctx,
+                    ),
+                )
+            )
             seq += 1
             order: dict[str, Any] = {"order_id": order_id, "channel": "web", **amounts}
             if code:
                 t += step
-                append((t, seq, _track("Coupon Applied", anon, uid, {
-                    "order_id": order_id, "coupon_id": code, "coupon_name": code,
-                    "discount": amounts["discount"]}, ctx)))
+                append(
+                    (
+                        t,
+                        seq,
+                        _track(
+                            "Coupon Applied",
+                            anon,
+                            uid,
+                            {
+                                "order_id": order_id,
+                                "coupon_id": code,
+                                "coupon_name": code,
+                                "discount": amounts["discount"],
+                            },
+                            ctx,
+                        ),
+                    )
+                )
                 seq += 1
                 order["coupon"] = code
                 st.coupon_orders[c] += 1
@@ -317,30 +398,82 @@ class WebWalker:
                 st.gone[c] = True
         self.seq = seq
 
-    def _after_sales(self, plan: SessionPlan, i: int, c: int, slot: int, uid: str,
-                     order_id: str, total: float, basket: list[dict[str, Any]], t: int) -> None:
+    def _after_sales(
+        self,
+        plan: SessionPlan,
+        i: int,
+        c: int,
+        slot: int,
+        uid: str,
+        order_id: str,
+        total: float,
+        basket: list[dict[str, Any]],
+        t: int,
+    ) -> None:
         """Schedule the order's refund, review and shares on later days."""
         later = plan.later[i]
         anon = self.pop.anonymous_ids[c][slot]
         item = basket[-1]
         if plan.returned[i]:
-            self._later(later + 4, t, _track("Order Refunded", anon, uid, {
-                "order_id": order_id, "total": total, "currency": CURRENCY,
-                "products": basket}, self._light_context(c, slot)))
+            self._later(
+                later + 4,
+                t,
+                _track(
+                    "Order Refunded",
+                    anon,
+                    uid,
+                    {
+                        "order_id": order_id,
+                        "total": total,
+                        "currency": CURRENCY,
+                        "products": basket,
+                    },
+                    self._light_context(c, slot),
+                ),
+            )
         if plan.review[i]:
-            self._later(later, t, _track("Product Reviewed", anon, uid, {
-                "product_id": item["product_id"], "review_id": f"R{order_id}",
-                "rating": plan.rating[i]}, self._light_context(c, slot)))
+            self._later(
+                later,
+                t,
+                _track(
+                    "Product Reviewed",
+                    anon,
+                    uid,
+                    {
+                        "product_id": item["product_id"],
+                        "review_id": f"R{order_id}",
+                        "rating": plan.rating[i],
+                    },
+                    self._light_context(c, slot),
+                ),
+            )
         if plan.share[i]:
             via = SHARE_VIA[int(plan.u_qty[i] * 97) % len(SHARE_VIA)]
             url = f"{SHOP_URL}/p/{item['sku']}"
             ctx = self._light_context(c, slot)
-            self._later(max(later - 2, 1), t, _track("Product Shared", anon, uid, {
-                "share_via": via, "product_id": item["product_id"], "sku": item["sku"],
-                "name": item["name"], "url": url}, ctx))
+            self._later(
+                max(later - 2, 1),
+                t,
+                _track(
+                    "Product Shared",
+                    anon,
+                    uid,
+                    {
+                        "share_via": via,
+                        "product_id": item["product_id"],
+                        "sku": item["sku"],
+                        "name": item["name"],
+                        "url": url,
+                    },
+                    ctx,
+                ),
+            )
             if self.pop.influencer[c]:
-                self._later(max(later - 2, 1), t + 60_000, _track(
-                    "Social Shared", anon, uid, {"share_via": via, "url": url}, ctx))
+                self._later(
+                    max(later - 2, 1),
+                    t + 60_000,
+                    _track("Social Shared", anon, uid, {"share_via": via, "url": url}, ctx),
+                )
 
     def store_visits(self, plan: StorePlan) -> None:
         """Purchases in physical stores, identified by the loyalty card only."""
@@ -348,19 +481,24 @@ class WebWalker:
         lines = self.catalog.line_items
         append = self.batch.append
         for i, c in enumerate(plan.cust):
+            if st.gone[c]:
+                continue
             loyalty = pop.loyalty_ids[c]
             assert loyalty is not None
             store_id, country, city = STORES[plan.store[i]]
-            ctx = {"location": {"country": country, "city": city},
-                   "traits": {"loyalty_id": loyalty}, "consent": pop.consents[c]}
+            ctx = {
+                "location": {"country": country, "city": city},
+                "traits": {"loyalty_id": loyalty},
+                "consent": pop.consents[c],
+            }
             t = self.day_ms + plan.start[i] * 1000
             if not st.store_known[c]:
-                append((t - 1000, self.seq, _identify(None, loyalty, {"loyalty_id": loyalty},
-                                                      ctx)))
+                append((t - 1000, self.seq, _identify(None, loyalty, {"loyalty_id": loyalty}, ctx)))
                 self.seq += 1
                 st.store_known[c] = True
-            append((t, self.seq, _track("Store Visited", None, loyalty, {"store_id": store_id},
-                                        ctx)))
+            append(
+                (t, self.seq, _track("Store Visited", None, loyalty, {"store_id": store_id}, ctx))
+            )
             self.seq += 1
             st.last_active_day[c] = self.day
             if not plan.buy[i]:
@@ -368,8 +506,14 @@ class WebWalker:
             basket = [lines[p] for p in dict.fromkeys(plan.items[i])]
             amounts = money(basket, 0.0)
             self.order_no += 1
-            order = {"order_id": f"S{self.order_no:08d}", "channel": "store",
-                     "store_id": store_id, **amounts, "currency": CURRENCY, "products": basket}
+            order = {
+                "order_id": f"S{self.order_no:08d}",
+                "channel": "store",
+                "store_id": store_id,
+                **amounts,
+                "currency": CURRENCY,
+                "products": basket,
+            }
             append((t + 600_000, self.seq, _track("Order Completed", None, loyalty, order, ctx)))
             self.seq += 1
             st.orders[c] += 1

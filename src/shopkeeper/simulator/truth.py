@@ -57,7 +57,9 @@ def build_truth(sim: ShopSimulation) -> dict[str, Any]:
     customers = []
     for i in range(len(pop)):
         persona = PERSONA_NAMES[pop.persona[i]]
-        churn = on(int(pop.churn_day[i])) if persona == "lapsing_regular" else None
+        churn = None
+        if persona == "lapsing_regular":  # may fall after the period: they lapse later
+            churn = (start + timedelta(days=int(pop.churn_day[i]))).isoformat()
         if out is not None and out.gone[i]:
             churn = on(int(out.first_order_day[i]))
         row: dict[str, Any] = {
@@ -71,10 +73,10 @@ def build_truth(sim: ShopSimulation) -> dict[str, Any]:
             "churn_date": churn,
             "salutation": pop.salutations[i],
             "preferences": {
-                "categories": dict(zip(LEAVES, np.round(pop.cat_weights[i], 4).tolist(),
-                                       strict=True)),
-                "tiers": dict(zip(TIERS, np.round(pop.tier_weights[i], 4).tolist(),
-                                  strict=True)),
+                "categories": dict(
+                    zip(LEAVES, np.round(pop.cat_weights[i], 4).tolist(), strict=True)
+                ),
+                "tiers": dict(zip(TIERS, np.round(pop.tier_weights[i], 4).tolist(), strict=True)),
             },
             "expected_future_value": float(value[i]),
         }

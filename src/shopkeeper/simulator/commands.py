@@ -1,0 +1,190 @@
+"""``shopkeeper simulate``: a simulated shop into the store (or a JSONL file), truth apart.
+
+The store path goes through the same doors as a real shop: the catalog through
+``shop.catalog.upsert`` and the events through ``shop.events.ingest`` (the semantics of
+``POST /v1/batch``), so a simulated shop exercises exactly the code a live one does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from shopkeeper.cli import app, console, open_shop
+from shopkeeper.errors import Invalid
+from shopkeeper.simulator.shop import ShopSimulation, SimulationConfig
+from shopkeeper.simulator.truth import write_truth
+
+if TYPE_CHECKING:
+    from shopkeeper.application import Shopkeeper
+
+CHUNK = 5000
+DAY_MS = 86_400_000
+
+#: Called after each chunk with (events so far, simulated days done).
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class SimulationSummary:
+    events: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    products: int = 0
+    seconds: float = 0.0
+    truth_files: list[Path] = field(default_factory=list)
+    first_errors: list[str] = field(default_factory=list)
+
+
+def chunks(events: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    it = iter(events)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _day_of(sim: ShopSimulation, event: dict[str, Any]) -> int:
+    done = date.fromisoformat(event["timestamp"][:10]) - sim.config.start
+    return min(done.days + 1, sim.config.days)
+
+
+def simulate_to_store(
+    shop: Shopkeeper,
+    customers: int,
+    days: int,
+    seed: int,
+    truth_path: Path,
+    *,
+    start: date = SimulationConfig.start,
+    products: int = SimulationConfig.products,
+    on_progress: ProgressCallback | None = None,
+) -> SimulationSummary:
+    """Load a simulated shop into the store; write its ground truth to ``truth_path``.
+
+    Events are serialised and parsed again before ingest, so the store receives independent
+    dicts exactly as from the wire (the generator shares read-only parts between events).
+    """
+    from shopkeeper.catalog.schemas import ProductIn
+
+    sim = ShopSimulation(SimulationConfig(customers, days, seed, start, products))
+    summary = SimulationSummary()
+    began = time.perf_counter()
+    items = [ProductIn.model_validate(p) for p in sim.products]
+    with shop.db.transaction() as session:
+        shop.catalog.upsert(session, items, partial=False)
+    summary.products = len(items)
+    for chunk in chunks(sim.events(), CHUNK):
+        result = shop.events.ingest(orjson.loads(orjson.dumps(chunk)))
+        summary.events += len(chunk)
+        summary.accepted += result.accepted
+        summary.duplicates += result.duplicates
+        summary.rejected += len(result.errors)
+        for error in result.errors[: max(0, 5 - len(summary.first_errors))]:
+            summary.first_errors.append(str(error))
+        if on_progress:
+            on_progress(summary.events, _day_of(sim, chunk[-1]))
+    summary.truth_files = write_truth(sim.truth(), truth_path)
+    summary.seconds = time.perf_counter() - began
+    return summary
+
+
+def simulate_to_file(
+    sim: ShopSimulation, out: Path, truth_path: Path, *, on_progress: ProgressCallback | None = None
+) -> SimulationSummary:
+    """Write the events as JSONL (one Segment payload per line) and the truth apart."""
+    summary = SimulationSummary(products=len(sim.products))
+    began = time.perf_counter()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("wb") as fh:
+        for chunk in chunks(sim.events(), CHUNK):
+            fh.write(b"\n".join(map(orjson.dumps, chunk)) + b"\n")
+            summary.events += len(chunk)
+            if on_progress:
+                on_progress(summary.events, _day_of(sim, chunk[-1]))
+    summary.accepted = summary.events
+    summary.truth_files = write_truth(sim.truth(), truth_path)
+    summary.seconds = time.perf_counter() - began
+    return summary
+
+
+@app.command()
+def simulate(
+    customers: int = typer.Option(1000, "--customers", min=1, help="Simulated customers."),
+    days: int = typer.Option(365, "--days", min=1, help="Simulated days."),
+    seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same shop, same bytes."),
+    start: str = typer.Option("2025-11-01", "--start", help="First simulated day (ISO date)."),
+    products: int = typer.Option(800, "--products", min=60, help="Catalog size."),
+    truth: Path = typer.Option(
+        None,
+        "--truth",
+        help="Ground truth: a .json file or a directory (default <data_dir>/simulation-truth/).",
+    ),
+    out: Path = typer.Option(
+        None, "--out", help="Write events to this JSONL file instead of the store."
+    ),
+) -> None:
+    """Simulate a shop with hidden personas: catalog and events, ground truth apart."""
+    try:
+        first = date.fromisoformat(start)
+    except ValueError:
+        raise Invalid(f"--start must be an ISO date, got {start!r}", detail="start") from None
+    progress = Progress(
+        TextColumn("[bold]simulating[/bold]"),
+        BarColumn(),
+        TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
+        TextColumn("{task.fields[events]:,} events"),
+        TextColumn("{task.fields[rate]:,.0f} events/s"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    task = progress.add_task("simulate", total=days, events=0, rate=0.0)
+    began = time.perf_counter()
+
+    def tick(events: int, day: int) -> None:
+        rate = events / max(time.perf_counter() - began, 1e-9)
+        progress.update(task, completed=day, events=events, rate=rate)
+
+    if out is not None:
+        from shopkeeper.settings import Settings
+
+        truth = truth or Settings.from_env().data_dir / "simulation-truth"
+        sim = ShopSimulation(SimulationConfig(customers, days, seed, first, products))
+        with progress:
+            summary = simulate_to_file(sim, out, truth, on_progress=tick)
+        where = str(out)
+    else:
+        shop = open_shop()
+        try:
+            truth = truth or shop.settings.data_dir / "simulation-truth"
+            with progress:
+                summary = simulate_to_store(
+                    shop,
+                    customers,
+                    days,
+                    seed,
+                    truth,
+                    start=first,
+                    products=products,
+                    on_progress=tick,
+                )
+        finally:
+            shop.close()
+        where = "the store"
+    console.print(
+        f"[green]{summary.events:,} events[/green] and {summary.products:,} products to {where} "
+        f"in {summary.seconds:.1f}s ({summary.events / max(summary.seconds, 1e-9):,.0f} events/s);"
+        f" accepted {summary.accepted:,}, duplicates {summary.duplicates:,}, "
+        f"rejected {summary.rejected:,}"
+    )
+    for error in summary.first_errors:
+        console.print(f"  [red]rejected:[/red] {error}")
+    console.print(f"ground truth: {', '.join(str(p) for p in summary.truth_files)}")
