@@ -29,7 +29,8 @@ def connect(settings: Settings) -> BaseBackend:
         con.raw_sql("SET TimeZone = 'UTC'")  # days are UTC calendar days on every engine
         return con
     if settings.analytics_engine == "spark":
-        return ibis.pyspark.connect(_spark_session(settings.spark_master))
+        session = _spark_session(settings.spark_master)  # before ibis.pyspark, which needs it
+        return ibis.pyspark.connect(session)
     raise BadRequest(
         f"unknown analytics engine {settings.analytics_engine!r}; use duckdb or spark",
         detail={"field": "analytics_engine"},
