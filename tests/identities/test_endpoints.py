@@ -92,6 +92,7 @@ def test_bad_input_is_422(client: TestClient, keys: dict[str, str]) -> None:
     admin = basic(keys["admin"])
     assert client.post("/v1/merges", json={"a": ""}, headers=admin).status_code == 422
     assert client.post("/v1/merges/abc/undo", headers=admin).status_code == 422
+    assert client.get("/v1/merges", params={"limit": 0}, headers=admin).status_code == 422
 
 
 def test_refused_merge_is_409(client: TestClient, keys: dict[str, str], observe: Observe) -> None:

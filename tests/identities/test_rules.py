@@ -16,6 +16,7 @@ def test_identifiers_are_kept_as_sent_unless_blocked() -> None:
     assert rules.clean_identifier(" Undefined ", BLOCKED) is None
     assert rules.clean_identifier("   ", BLOCKED) is None
     assert rules.clean_identifier(None, BLOCKED) is None
+    assert rules.clean_identifier("x" * 321, BLOCKED) is None
 
 
 def test_emails_are_normalised() -> None:

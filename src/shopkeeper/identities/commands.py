@@ -17,11 +17,13 @@ app.add_typer(merges_app, name="merges")
 @merges_app.command("list")
 def list_merges(
     customer: str = typer.Option(None, help="Only merges of this customer (any identifier)."),
+    limit: int = typer.Option(100, min=1, help="Most merges shown."),
 ) -> None:
     """List merges, newest first."""
     table = Table("id", "winner", "loser", "reason", "at", "undone")
     with closing(open_shop()) as shop, shop.db.sessions() as session:
-        for m in IdentityGraph(shop.settings, shop.clock).list_merges(session, customer):
+        graph = IdentityGraph(shop.settings, shop.clock)
+        for m in graph.list_merges(session, customer, limit=limit):
             undone = str(m.undone_at or "")
             table.add_row(str(m.id), m.winner_id, m.loser_id, m.reason, str(m.created_at), undone)
     console.print(table)

@@ -37,9 +37,11 @@ def list_merges(
     shop: ShopDep,
     _key: AdminKey,
     customer: str | None = Query(None, max_length=320, description="Any identifier."),
+    limit: int = Query(100, ge=1, le=1000, description="Most merges returned, newest first."),
 ) -> MergeList:
+    """The merge log, newest first, optionally for one customer."""
     with shop.db.sessions() as session:
-        merges = _graph(shop).list_merges(session, customer)
+        merges = _graph(shop).list_merges(session, customer, limit=limit)
         return MergeList(merges=[MergeOut.from_merge(m) for m in merges])
 
 

@@ -125,9 +125,9 @@ def move_rows(
         )
 
 
-def merges_involving(session: Session, customer_id: str | None) -> list[Merge]:
-    """Merges, newest first; with ``customer_id`` only those it won or lost."""
-    query = select(Merge).order_by(Merge.id.desc())
+def merges_involving(session: Session, customer_id: str | None, limit: int) -> list[Merge]:
+    """The latest ``limit`` merges, newest first; with ``customer_id`` only those it won or lost."""
+    query = select(Merge).order_by(Merge.id.desc()).limit(limit)
     if customer_id is not None:
         query = query.where(or_(Merge.winner_id == customer_id, Merge.loser_id == customer_id))
     return list(session.scalars(query))

@@ -17,6 +17,9 @@ ANONYMOUS_ID = "anonymous_id"
 EMAIL = "email"
 LOYALTY_ID = "loyalty_id"
 
+#: Longest identifier stored (the ``identities.value`` column); longer ones are ignored.
+MAX_VALUE_LENGTH = 320
+
 #: An identity as the graph compares it: ``(kind, value)``.
 Key = tuple[str, str]
 
@@ -36,7 +39,7 @@ def clean_identifier(value: str | None, blocked: frozenset[str]) -> str | None:
     as ``"null"`` or ``"undefined"`` that a buggy tag sends for every visitor would otherwise
     merge all of them into one profile.
     """
-    if value is None:
+    if value is None or len(value) > MAX_VALUE_LENGTH:
         return None
     folded = value.strip().lower()
     if not folded or folded in blocked:
@@ -49,7 +52,7 @@ def normalise_email(value: str | None, blocked: frozenset[str]) -> str | None:
     if not value:
         return None
     email = value.strip().lower()
-    if not email or email in blocked or "@" not in email:
+    if not email or email in blocked or "@" not in email or len(email) > MAX_VALUE_LENGTH:
         return None
     return email
 

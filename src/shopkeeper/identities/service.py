@@ -199,15 +199,17 @@ class IdentityGraph:
         log.info("identity.merged", merge_id=merge.id, winner=winner.id, loser=loser.id)
         return merge
 
-    def list_merges(self, session: Session, customer_identifier: str | None = None) -> list[Merge]:
-        """Merges, newest first; with an identifier only those its customer won or lost
-        (a merged-away customer id lists its own merges, not its winner's)."""
+    def list_merges(
+        self, session: Session, customer_identifier: str | None = None, *, limit: int = 100
+    ) -> list[Merge]:
+        """The latest merges, newest first; with an identifier only those its customer won or
+        lost (a merged-away customer id lists its own merges, not its winner's)."""
         if customer_identifier is None:
-            return repo.merges_involving(session, None)
+            return repo.merges_involving(session, None, limit)
         customer = session.get(Customer, customer_identifier) or self._resolve(
             session, customer_identifier, "customer"
         )
-        return repo.merges_involving(session, customer.id)
+        return repo.merges_involving(session, customer.id, limit)
 
     def undo(self, session: Session, merge_id: int, *, actor: str | None = None) -> Merge:
         """Put both profiles back as they were before merge ``merge_id``.
