@@ -218,3 +218,13 @@ def test_a_merge_inside_a_batch_snapshots_what_the_batch_attached(
         graph.undo(s, merge.id)
     assert customer_of(shop, "email", "v@example.com") == visitor
     assert customer_of(shop, "anonymous_id", "a1") == visitor
+
+
+def test_a_merge_without_snapshot_cannot_be_undone(
+    shop: Shopkeeper, graph: IdentityGraph, two: tuple[str, str]
+) -> None:
+    with shop.db.transaction() as s:
+        merge = graph.merge(s, two[0], two[1], "test")
+        merge.snapshot = {"identities": []}
+    with shop.db.transaction() as s, pytest.raises(Conflict, match="no undo snapshot"):
+        graph.undo(s, merge.id)

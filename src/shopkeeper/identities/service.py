@@ -63,6 +63,12 @@ class MergePlan:
     refused: str | None
 
 
+#: What a merge snapshot must hold for :meth:`IdentityGraph.undo` to restore it.
+SNAPSHOT_KEYS = frozenset(
+    {"winner", "loser", "winner_after", "identity_ids", "order_ids", "consent_ids"}
+)
+
+
 class IdentityGraph:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings
@@ -241,7 +247,9 @@ class IdentityGraph:
         loser = session.get(Customer, merge.loser_id)
         if winner is None or loser is None or loser.merged_into_id != winner.id:
             raise Conflict(f"merge {merge_id} cannot be undone: its profiles have changed or gone")
-        snap = merge.snapshot
+        snap = merge.snapshot or {}
+        if not SNAPSHOT_KEYS.issubset(snap):
+            raise Conflict(f"merge {merge_id} has no undo snapshot (it was not made by the graph)")
         session.flush()
         moved = ((Identity, "identity_ids"), (Order, "order_ids"), (Consent, "consent_ids"))
         for model, key in moved:
