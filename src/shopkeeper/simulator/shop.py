@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from shopkeeper.simulator.catalog import Catalog, build_catalog
+from shopkeeper.simulator.payloads import DayState
 from shopkeeper.simulator.personas import PersonaTable
 from shopkeeper.simulator.population import Population, build_population
 from shopkeeper.simulator.sessions import (
@@ -31,7 +32,7 @@ from shopkeeper.simulator.sessions import (
     plan_sessions,
     plan_store_visits,
 )
-from shopkeeper.simulator.touchpoints import DayState, WebWalker
+from shopkeeper.simulator.touchpoints import WebWalker
 
 DAY_MS = 86_400_000
 

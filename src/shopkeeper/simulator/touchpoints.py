@@ -1,145 +1,37 @@
 """Turn a day's plan into Segment payloads: web sessions, e-mails, store visits, after-sales.
 
 This is the hot loop of the generator, so payloads are plain dicts built from prebuilt parts
-(product properties, page and device dicts), and no random number is drawn here except the
-e-mail campaign's handful of vectorised draws.
+(:mod:`shopkeeper.simulator.payloads`), and no random number is drawn here except the e-mail
+campaign's handful of vectorised draws.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from shopkeeper.simulator.catalog import CURRENCY, LEAVES, SHOP_URL, Catalog, event_category
-from shopkeeper.simulator.personas import PERSONA_NAMES, SOURCES, PersonaTable
-from shopkeeper.simulator.population import USER_AGENTS, Population
+from shopkeeper.simulator.catalog import CURRENCY, SHOP_URL, Catalog
+from shopkeeper.simulator.payloads import (
+    CAMPAIGNS,
+    DAY_MS,
+    DEVICE_DICTS,
+    LANDINGS,
+    ONE_OFF,
+    SHARE_VIA,
+    STORES,
+    USER_AGENT_BY_DEVICE,
+    DayState,
+    coupon_for,
+    identify,
+    money,
+    track,
+)
+from shopkeeper.simulator.personas import PersonaTable
+from shopkeeper.simulator.population import Population
 from shopkeeper.simulator.sessions import SEARCH_PROPS, Calendar, SessionPlan, StorePlan
-
-DAY_MS = 86_400_000
-VAT_RATE = 0.19  # prices include VAT
-FREE_SHIPPING_FROM = 50.0
-SHIPPING = 4.95
-STORES = (
-    ("store-berlin-01", "DE", "Berlin"),
-    ("store-hamburg-01", "DE", "Hamburg"),
-    ("store-munich-01", "DE", "Munich"),
-    ("store-vienna-01", "AT", "Vienna"),
-    ("store-amsterdam-01", "NL", "Amsterdam"),
-    ("store-paris-01", "FR", "Paris"),
-)
-SHARE_VIA = ("instagram", "pinterest", "whatsapp", "facebook")
-REFERRERS = (
-    "",
-    "https://www.google.com/",
-    "https://www.google.com/",
-    "https://www.instagram.com/",
-    "",
-    "https://www.modeblog.example/",
-)
-CAMPAIGNS: tuple[dict[str, str] | None, ...] = (
-    None,
-    None,
-    {"source": "google", "medium": "cpc", "name": "brand-search"},
-    {"source": "instagram", "medium": "social", "name": "new-season-looks"},
-    None,  # e-mail: the day's campaign
-    {"source": "modeblog", "medium": "referral", "name": "partner-blog"},
-)
-DEVICE_DICTS = {name: {"type": name} for name in ("mobile", "tablet", "desktop")}
-USER_AGENT_BY_DEVICE = dict(zip(("mobile", "tablet", "desktop"), USER_AGENTS, strict=True))
-ONE_OFF = PERSONA_NAMES.index("one_off")
-
-
-def _landing(source: int, leaf: int) -> tuple[dict[str, Any], dict[str, str], str]:
-    """Page-call properties, ``context.page`` and the page name for a session's first page."""
-    ref = REFERRERS[source]
-    if SOURCES[source] == "direct":
-        path, title = "/", "Home"
-    else:
-        path, title = f"/c/{LEAVES[leaf]}", event_category(LEAVES[leaf])
-    url = SHOP_URL + path
-    return (
-        {"path": path, "url": url, "title": title, "referrer": ref},
-        {"url": url, "referrer": ref},
-        title,
-    )
-
-
-LANDINGS = [[_landing(s, leaf) for leaf in range(len(LEAVES))] for s in range(len(SOURCES))]
-
-
-@dataclass
-class DayState:
-    """What the walk changes as it goes, and the outcomes the ground truth reports."""
-
-    gone: np.ndarray  # one-off buyers after their purchase
-    rate_factor: np.ndarray
-    registered: np.ndarray
-    logged_in: list[list[bool]]
-    store_known: np.ndarray
-    orders: np.ndarray
-    revenue: np.ndarray
-    coupon_orders: np.ndarray
-    first_order_day: np.ndarray
-    last_active_day: np.ndarray
-
-    @classmethod
-    def start(cls, pop: Population, days: int) -> DayState:
-        n = len(pop)
-        return cls(
-            gone=np.zeros(n, dtype=bool),
-            rate_factor=np.ones(n),
-            registered=pop.registered.copy(),
-            logged_in=[[False] * len(ids) for ids in pop.anonymous_ids],
-            store_known=np.zeros(n, dtype=bool),
-            orders=np.zeros(n, dtype=np.int64),
-            revenue=np.zeros(n),
-            coupon_orders=np.zeros(n, dtype=np.int64),
-            first_order_day=np.full(n, -1, dtype=np.int64),
-            last_active_day=np.full(n, -1, dtype=np.int64),
-        )
-
-
-def _track(event: str, anon: str | None, uid: str | None, props: Any, ctx: Any) -> dict[str, Any]:
-    d: dict[str, Any] = {"type": "track", "event": event, "messageId": "", "timestamp": ""}
-    if anon:
-        d["anonymousId"] = anon
-    if uid:
-        d["userId"] = uid
-    d["properties"] = props
-    d["context"] = ctx
-    return d
-
-
-def _identify(anon: str | None, uid: str, traits: Any, ctx: Any) -> dict[str, Any]:
-    d: dict[str, Any] = {"type": "identify", "messageId": "", "timestamp": ""}
-    if anon:
-        d["anonymousId"] = anon
-    d["userId"] = uid
-    d["traits"] = traits
-    d["context"] = ctx
-    return d
-
-
-def money(lines: list[dict[str, Any]], rate: float) -> dict[str, float]:
-    """Order amounts as Segment names them; prices include VAT, ``revenue`` excludes it and
-    shipping, ``total`` is what the customer paid."""
-    gross = sum(line["price"] * line["quantity"] for line in lines)
-    discount = round(gross * rate, 2)
-    subtotal = round(gross - discount, 2)
-    shipping = 0.0 if subtotal >= FREE_SHIPPING_FROM else SHIPPING
-    tax = round(subtotal * VAT_RATE / (1 + VAT_RATE), 2)
-    return {
-        "total": round(subtotal + shipping, 2),
-        "revenue": round(subtotal - tax, 2),
-        "subtotal": subtotal,
-        "shipping": shipping,
-        "tax": tax,
-        "discount": discount,
-    }
 
 
 class WebWalker:
@@ -225,14 +117,14 @@ class WebWalker:
             ctx = {"traits": {"email": pop.traits[c]["email"]}}
             uid = pop.user_ids[c]
             ms = self.day_ms + s * 1000
-            append((ms, self.seq, _track("Email Opened", None, uid, opened_props, ctx)))
+            append((ms, self.seq, track("Email Opened", None, uid, opened_props, ctx)))
             self.seq += 1
             if k:
                 append(
                     (
                         ms + 20_000,
                         self.seq,
-                        _track("Email Link Clicked", None, uid, clicked_props, ctx),
+                        track("Email Link Clicked", None, uid, clicked_props, ctx),
                     )
                 )
                 self.seq += 1
@@ -286,19 +178,19 @@ class WebWalker:
             if not logged and (buy or plan.u_login[i] < 0.35) and registered:
                 t += step
                 uid = pop.user_ids[c]
-                append((t, seq, _identify(anon, uid, pop.traits[c], ctx)))
-                append((t + 1, seq + 1, _track("Signed In", anon, uid, {"username": uid}, ctx)))
+                append((t, seq, identify(anon, uid, pop.traits[c], ctx)))
+                append((t + 1, seq + 1, track("Signed In", anon, uid, {"username": uid}, ctx)))
                 seq += 2
                 logged = st.logged_in[c][slot] = True
             k = plan.search[i]
             if k >= 0:
                 t += step
-                append((t, seq, _track("Products Searched", anon, uid, SEARCH_PROPS[leaf][k], ctx)))
+                append((t, seq, track("Products Searched", anon, uid, SEARCH_PROPS[leaf][k], ctx)))
                 seq += 1
             views = plan.views[i]
             for prod in views:
                 t += step
-                append((t, seq, _track("Product Viewed", anon, uid, props[prod], ctx)))
+                append((t, seq, track("Product Viewed", anon, uid, props[prod], ctx)))
                 seq += 1
             n_add = plan.n_add[i]
             if not n_add:
@@ -308,20 +200,20 @@ class WebWalker:
             for j, prod in enumerate(added):
                 t += step
                 line = {**props[prod], "quantity": qty if j == 0 else 1}
-                append((t, seq, _track("Product Added", anon, uid, line, ctx)))
+                append((t, seq, track("Product Added", anon, uid, line, ctx)))
                 seq += 1
             n_remove = min(plan.n_remove[i], len(added) - 1)
             for prod in added[:n_remove]:
                 t += step
-                append((t, seq, _track("Product Removed", anon, uid, props[prod], ctx)))
+                append((t, seq, track("Product Removed", anon, uid, props[prod], ctx)))
                 seq += 1
             if not buy:
                 continue
             if not logged:  # first purchase: the visitor signs up
                 t += step
                 uid = pop.user_ids[c]
-                append((t, seq, _track("Signed Up", anon, uid, {"type": "checkout"}, ctx)))
-                append((t + 1, seq + 1, _identify(anon, uid, pop.traits[c], ctx)))
+                append((t, seq, track("Signed Up", anon, uid, {"type": "checkout"}, ctx)))
+                append((t + 1, seq + 1, identify(anon, uid, pop.traits[c], ctx)))
                 seq += 2
                 st.registered[c] = True
                 st.logged_in[c][slot] = True
@@ -335,14 +227,14 @@ class WebWalker:
             order_id = f"W{self.order_no:08d}"
             code, rate = None, 0.0
             if plan.coupon[i]:
-                code, rate = _coupon(source, coupon_factor, st.orders[c] == 0)
+                code, rate = coupon_for(source, coupon_factor, st.orders[c] == 0)
             amounts = money(basket, rate)
             t += step
             append(
                 (
                     t,
                     seq,
-                    _track(
+                    track(
                         "Checkout Started",
                         anon,
                         uid,
@@ -365,7 +257,7 @@ class WebWalker:
                     (
                         t,
                         seq,
-                        _track(
+                        track(
                             "Coupon Applied",
                             anon,
                             uid,
@@ -385,7 +277,7 @@ class WebWalker:
             order["currency"] = CURRENCY
             order["products"] = basket
             t += step
-            append((t, seq, _track("Order Completed", anon, uid, order, ctx)))
+            append((t, seq, track("Order Completed", anon, uid, order, ctx)))
             seq += 1
             self.seq = seq
             self._after_sales(plan, i, c, slot, uid, order_id, amounts["total"], basket, t)
@@ -418,7 +310,7 @@ class WebWalker:
             self._later(
                 later + 4,
                 t,
-                _track(
+                track(
                     "Order Refunded",
                     anon,
                     uid,
@@ -435,7 +327,7 @@ class WebWalker:
             self._later(
                 later,
                 t,
-                _track(
+                track(
                     "Product Reviewed",
                     anon,
                     uid,
@@ -454,7 +346,7 @@ class WebWalker:
             self._later(
                 max(later - 2, 1),
                 t,
-                _track(
+                track(
                     "Product Shared",
                     anon,
                     uid,
@@ -472,7 +364,7 @@ class WebWalker:
                 self._later(
                     max(later - 2, 1),
                     t + 60_000,
-                    _track("Social Shared", anon, uid, {"share_via": via, "url": url}, ctx),
+                    track("Social Shared", anon, uid, {"share_via": via, "url": url}, ctx),
                 )
 
     def store_visits(self, plan: StorePlan) -> None:
@@ -493,11 +385,11 @@ class WebWalker:
             }
             t = self.day_ms + plan.start[i] * 1000
             if not st.store_known[c]:
-                append((t - 1000, self.seq, _identify(None, loyalty, {"loyalty_id": loyalty}, ctx)))
+                append((t - 1000, self.seq, identify(None, loyalty, {"loyalty_id": loyalty}, ctx)))
                 self.seq += 1
                 st.store_known[c] = True
             append(
-                (t, self.seq, _track("Store Visited", None, loyalty, {"store_id": store_id}, ctx))
+                (t, self.seq, track("Store Visited", None, loyalty, {"store_id": store_id}, ctx))
             )
             self.seq += 1
             st.last_active_day[c] = self.day
@@ -514,7 +406,7 @@ class WebWalker:
                 "currency": CURRENCY,
                 "products": basket,
             }
-            append((t + 600_000, self.seq, _track("Order Completed", None, loyalty, order, ctx)))
+            append((t + 600_000, self.seq, track("Order Completed", None, loyalty, order, ctx)))
             self.seq += 1
             st.orders[c] += 1
             st.revenue[c] += amounts["total"]
@@ -522,13 +414,3 @@ class WebWalker:
                 st.first_order_day[c] = self.day
             if pop.persona[c] == ONE_OFF:
                 st.gone[c] = True
-
-
-def _coupon(source: int, coupon_factor: float, first_order: bool) -> tuple[str, float]:
-    if coupon_factor > 1.2:
-        return "SALE20", 0.20
-    if SOURCES[source] == "email":
-        return "NEWS15", 0.15
-    if first_order:
-        return "WELCOME10", 0.10
-    return "SAVE10", 0.10

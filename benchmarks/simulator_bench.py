@@ -1,0 +1,63 @@
+"""Timing check (not a test): how fast the pure simulator generates events.
+
+Generates a shop of 10,000 customers over 365 days (override with arguments), consumes every
+event without storing it, and reports events/s for the generator alone and, separately, for
+generator + JSON serialisation (what ``shopkeeper simulate --out`` adds). Run::
+
+    .venv/bin/python benchmarks/simulator_bench.py [customers] [days] [seed]
+
+The target (issue 3) is >= 100,000 events/s for the generator.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+
+import orjson
+
+from shopkeeper.simulator.shop import ShopSimulation, SimulationConfig
+
+
+def main(argv: list[str]) -> None:
+    customers = int(argv[0]) if argv else 10_000
+    days = int(argv[1]) if len(argv) > 1 else 365
+    seed = int(argv[2]) if len(argv) > 2 else 0
+    began = time.perf_counter()
+    sim = ShopSimulation(SimulationConfig(customers=customers, days=days, seed=seed))
+    setup = time.perf_counter() - began
+
+    began = time.perf_counter()
+    kinds: Counter[str] = Counter()
+    count = 0
+    for event in sim.events():
+        kinds[event.get("event") or event["type"]] += 1
+        count += 1
+    generate = time.perf_counter() - began
+
+    began = time.perf_counter()
+    size = 0
+    for event in sim.events():
+        size += len(orjson.dumps(event)) + 1
+    serialise = time.perf_counter() - began
+
+    truth = sim.truth()
+    orders = kinds["Order Completed"]
+    print(f"customers {customers:,} days {days} seed {seed} products {len(sim.products):,}")
+    print(f"setup (catalog, population, calendar): {setup:.2f}s")
+    print(f"generator: {count:,} events in {generate:.2f}s = {count / generate:,.0f} events/s")
+    print(
+        f"generator + JSON: {serialise:.2f}s = {count / serialise:,.0f} events/s, "
+        f"{size / 1e6:,.0f} MB of JSONL"
+    )
+    print(
+        f"orders {orders:,}, events per customer {count / customers:,.0f}, "
+        f"truth rows {len(truth['customers']):,}"
+    )
+    for name, n in kinds.most_common():
+        print(f"  {name:<22}{n:>12,}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
