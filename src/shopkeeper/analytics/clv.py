@@ -128,27 +128,51 @@ def bgnbd_log_likelihood(
 ) -> FloatArray:
     """Per-customer BG/NBD log-likelihood (FHL 2005a eq. 6, computed in log space)."""
     x, tx, t_obs = _check_rft(frequency, recency, T)
-    return _bgnbd_ll_grad(params.as_array(), x, tx, t_obs)[0]
+    return _bgnbd_ll_grad(params.as_array(), x, tx, t_obs, _Levels.of(x))[0]
+
+
+@dataclass(frozen=True)
+class _Levels:
+    """The distinct rows of an array and, for each element, which one it is.
+
+    Special functions (gammaln, psi, hyp2f1) that depend on few distinct inputs — repeat counts
+    are small integers — are evaluated once per distinct input instead of once per customer.
+    """
+
+    values: FloatArray
+    index: NDArray[np.intp]
+
+    @classmethod
+    def of(cls, array: FloatArray) -> _Levels:
+        values, index = np.unique(array, return_inverse=True, axis=0)
+        return cls(values, index.reshape(-1))
+
+    def map(self, fn: Callable[[FloatArray], FloatArray]) -> FloatArray:
+        result: FloatArray = fn(self.values)[self.index]
+        return result
 
 
 def _bgnbd_ll_grad(
-    theta: FloatArray, x: FloatArray, tx: FloatArray, t_obs: FloatArray
+    theta: FloatArray, x: FloatArray, tx: FloatArray, t_obs: FloatArray, levels: _Levels
 ) -> tuple[FloatArray, FloatArray]:
     """Per-customer log-likelihood and its gradient w.r.t. (r, alpha, a, b)."""
     r, alpha, a, b = theta
     repeat = x > 0
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
-    a3 = -(r + x) * np.log(alpha + t_obs)
+    a1 = levels.map(lambda u: gammaln(r + u)) - gammaln(r) + r * np.log(alpha)
+    a2 = levels.map(lambda u: gammaln(a + b) + gammaln(b + u) - gammaln(b) - gammaln(a + b + u))
+    log_alpha_t = np.log(alpha + t_obs)
+    log_alpha_tx = np.log(alpha + tx)
+    a3 = -(r + x) * log_alpha_t
     bx1 = np.where(repeat, b + x - 1, 1.0)
-    a4 = np.where(repeat, np.log(a) - np.log(bx1) - (r + x) * np.log(alpha + tx), -np.inf)
+    a4 = np.where(repeat, np.log(a) - np.log(bx1) - (r + x) * log_alpha_tx, -np.inf)
     tail = np.logaddexp(a3, a4)
     w4 = np.exp(a4 - tail)  # share of the "dropped out after the last purchase" branch
     w3 = 1.0 - w4
-    d_r = psi(r + x) - psi(r) + np.log(alpha) - w3 * np.log(alpha + t_obs) - w4 * np.log(alpha + tx)
+    d_r = levels.map(lambda u: psi(r + u)) - psi(r) + np.log(alpha)
+    d_r -= w3 * log_alpha_t + w4 * log_alpha_tx
     d_alpha = r / alpha - (r + x) * (w3 / (alpha + t_obs) + w4 / (alpha + tx))
-    d_a = psi(a + b) - psi(a + b + x) + w4 / a
-    d_b = psi(a + b) + psi(b + x) - psi(b) - psi(a + b + x) - w4 / bx1
+    d_a = levels.map(lambda u: psi(a + b) - psi(a + b + u)) + w4 / a
+    d_b = levels.map(lambda u: psi(a + b) + psi(b + u) - psi(b) - psi(a + b + u)) - w4 / bx1
     return a1 + a2 + tail, np.stack([d_r, d_alpha, d_a, d_b])
 
 
@@ -162,7 +186,8 @@ def fit_bgnbd(frequency: object, recency: object, T: object) -> Fit[BgNbdParams]
     x, tx, t_obs = _check_rft(frequency, recency, T)
     if not np.any(x > 0):
         raise Invalid("BG/NBD needs at least one repeat purchase", detail={"field": "frequency"})
-    fit = _mle(lambda theta: _bgnbd_ll_grad(theta, x, tx, t_obs), 4)
+    levels = _Levels.of(x)
+    fit = _mle(lambda theta: _bgnbd_ll_grad(theta, x, tx, t_obs, levels), 4)
     return Fit(BgNbdParams(*map(float, fit[0])), fit[1], fit[2], fit[3])
 
 
@@ -177,6 +202,12 @@ def expected_purchases(
 def _expected_purchases(
     theta: FloatArray, t: FloatArray, x: FloatArray, tx: FloatArray, t_obs: FloatArray
 ) -> FloatArray:
+    result: FloatArray = _numerator(theta, t, x, t_obs) / _denominator(theta, x, tx, t_obs)
+    return result
+
+
+def _numerator(theta: FloatArray, t: FloatArray, x: FloatArray, t_obs: FloatArray) -> FloatArray:
+    """The horizon-dependent factor of eq. 10; depends on (x, T) only, not on recency."""
     r, alpha, a, b = theta
     hyp_a, hyp_b, hyp_c = r + x, b + x, a + b + x - 1
     z = t / (alpha + t_obs + t)
@@ -188,10 +219,17 @@ def _expected_purchases(
         ) * np.log1p(-z)
     ln_hyp = np.where(np.isinf(ln_hyp), ln_hyp_alt, ln_hyp)
     first = (a + b + x - 1) / (a - 1)
-    second = 1 - np.exp(ln_hyp + (r + x) * np.log((alpha + t_obs) / (alpha + t + t_obs)))
+    result: FloatArray = first * (
+        1 - np.exp(ln_hyp + (r + x) * np.log((alpha + t_obs) / (alpha + t + t_obs)))
+    )
+    return result
+
+
+def _denominator(theta: FloatArray, x: FloatArray, tx: FloatArray, t_obs: FloatArray) -> FloatArray:
+    """The horizon-free factor of eq. 10: 1 + odds that the customer has already dropped out."""
+    r, alpha, a, b = theta
     bx1 = np.where(x > 0, b + x - 1, 1.0)
-    denominator = 1 + (x > 0) * (a / bx1) * ((alpha + t_obs) / (alpha + tx)) ** (r + x)
-    result: FloatArray = first * second / denominator
+    result: FloatArray = 1 + (x > 0) * (a / bx1) * ((alpha + t_obs) / (alpha + tx)) ** (r + x)
     return result
 
 
@@ -218,21 +256,23 @@ def _check_spend(frequency: object, monetary: object) -> tuple[FloatArray, Float
     return x, m
 
 
-def _gg_ll_grad(theta: FloatArray, x: FloatArray, m: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _gg_ll_grad(
+    theta: FloatArray, x: FloatArray, m: FloatArray, levels: _Levels
+) -> tuple[FloatArray, FloatArray]:
     p, q, v = theta
     px = p * x
     log_xm_v = np.log(x * m + v)
     ll = (
-        gammaln(px + q)
-        - gammaln(px)
+        levels.map(lambda u: gammaln(p * u + q) - gammaln(p * u))
         - gammaln(q)
         + q * np.log(v)
         + (px - 1) * np.log(m)
         + px * np.log(x)
         - (px + q) * log_xm_v
     )
-    d_p = x * (psi(px + q) - psi(px) + np.log(m) + np.log(x) - log_xm_v)
-    d_q = psi(px + q) - psi(q) + np.log(v) - log_xm_v
+    psi_diff = levels.map(lambda u: psi(p * u + q) - psi(p * u))
+    d_p = x * (psi_diff + np.log(m) + np.log(x) - log_xm_v)
+    d_q = levels.map(lambda u: psi(p * u + q)) - psi(q) + np.log(v) - log_xm_v
     d_v = q / v - (px + q) / (x * m + v)
     return ll, np.stack([d_p, d_q, d_v])
 
@@ -254,7 +294,8 @@ def fit_gamma_gamma(frequency: object, monetary: object) -> Fit[GammaGammaParams
         raise Invalid(
             "Gamma-Gamma needs at least one repeat customer", detail={"field": "frequency"}
         )
-    fit = _mle(lambda theta: _gg_ll_grad(theta, x, m), 3)
+    levels = _Levels.of(x)
+    fit = _mle(lambda theta: _gg_ll_grad(theta, x, m, levels), 3)
     return Fit(GammaGammaParams(*map(float, fit[0])), fit[1], fit[2], fit[3])
 
 
@@ -311,14 +352,12 @@ def customer_lifetime_value(
         raise Invalid("need months >= 1, draws >= 0, 0 < level < 1", detail={"field": "months"})
     if draws and rng is None:
         raise Invalid("Monte Carlo intervals need an rng", detail={"field": "rng"})
-    unique, inverse = np.unique(np.stack([x, tx, t_obs], axis=1), axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    ux, utx, ut = unique[:, 0], unique[:, 1], unique[:, 2]
+    pairs = _Levels.of(np.stack([x, t_obs], axis=1))  # hyp2f1 depends on (x, T) only
 
     def purchases(bg: FloatArray) -> FloatArray:
         return _discounted_purchases(
-            bg, ux, utx, ut, months, monthly_discount_rate, periods_per_month
-        )[inverse]
+            bg, x, tx, t_obs, pairs, months, monthly_discount_rate, periods_per_month
+        )
 
     bg_hat, gg_hat = bgnbd.params.as_array(), gamma_gamma.params.as_array()
     point = purchases(bg_hat) * _spend(gg_hat, x, m)
@@ -342,17 +381,26 @@ def _discounted_purchases(
     x: FloatArray,
     tx: FloatArray,
     t_obs: FloatArray,
+    pairs: _Levels,
     months: int,
     rate: float,
     periods_per_month: float,
 ) -> FloatArray:
-    total = np.zeros_like(x)
-    previous = np.zeros_like(x)
+    """Sum of month-i expected purchases / (1 + rate)^i.
+
+    Eq. 10 is numerator(t; x, T) / denominator(x, t_x, T) with a horizon-free denominator, so
+    the discounted sum is taken over the numerators of the distinct (x, T) pairs and divided
+    once per customer.
+    """
+    ux, ut = pairs.values[:, 0], pairs.values[:, 1]
+    total = np.zeros_like(ux)
+    previous = np.zeros_like(ux)
     for i in range(1, months + 1):
-        cumulative = _expected_purchases(bg, np.asarray(i * periods_per_month), x, tx, t_obs)
+        cumulative = _numerator(bg, np.asarray(i * periods_per_month), ux, ut)
         total += (cumulative - previous) / (1 + rate) ** i
         previous = cumulative
-    return total
+    result: FloatArray = total[pairs.index] / _denominator(bg, x, tx, t_obs)
+    return result
 
 
 def _spend(gg: FloatArray, x: FloatArray, m: FloatArray) -> FloatArray:
