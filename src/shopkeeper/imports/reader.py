@@ -9,7 +9,8 @@ the raw text for the rejects file, and ``None`` or the reason the row cannot be 
 CSV is read with :mod:`csv` over a text stream decoded with ``surrogateescape``: a line with
 bytes that are not UTF-8 still parses, and is flagged per line instead of failing the file.
 A stray quote would make :mod:`csv` swallow the following lines into one field; a record that
-spans lines where the format does not allow it (or whose field count is wrong) is cut back to
+spans lines where the format does not allow it (or whose field count is wrong, or whose quote
+is never closed) is cut back to
 its first line, which is rejected as "broken quoting", and the other lines are parsed again.
 """
 
@@ -85,8 +86,10 @@ class CsvSource:
         try:
             header = next(self._reader)
         except StopIteration:
+            self.close()
             raise BadRequest(f"{path}: the file is empty (expected a header row)") from None
-        except (UnicodeDecodeError, gzip.BadGzipFile, OSError) as exc:
+        except (UnicodeDecodeError, gzip.BadGzipFile, OSError, csv.Error) as exc:
+            self.close()
             raise BadRequest(f"{path}: cannot read the file ({exc})") from None
         self._line += len(self._buffer)
         self._buffer.clear()
@@ -135,7 +138,11 @@ class CsvSource:
                 yield line, fields, raw, problem
                 line += 1
                 continue
-            if taken > 1 and (not self.multiline or len(fields) != width):
+            if taken > 1 and (
+                not self.multiline
+                or len(fields) != width
+                or sum(text.count('"') for text in buffer) % 2  # unclosed at end of file
+            ):
                 # A stray quote swallowed the lines after it: reject the first, reparse the rest.
                 yield line, [], buffer[0], "broken quoting"
                 line += 1
