@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,7 +52,10 @@ def parse(argv: Sequence[str] | None) -> tuple[list[str], list[str], Options]:
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="sqlite")
     parser.add_argument("--quick", action="store_true", help="a few seconds each (smoke test)")
     parser.add_argument("--connections", type=int, default=8, help="ingest connections")
-    parser.add_argument("--events", type=int, default=400_000, help="ingest: events to send")
+    parser.add_argument("--events", type=int, default=200_000, help="ingest: events to send")
+    parser.add_argument(
+        "--population", type=int, default=0, help="ingest: distinct visitors (default events/10)"
+    )
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per measurement")
     parser.add_argument("--rate", type=float, default=1000.0, help="latency: requests/s")
     parser.add_argument("--read-rate", type=float, default=500.0, help="profile: requests/s")
@@ -70,6 +74,7 @@ def parse(argv: Sequence[str] | None) -> tuple[list[str], list[str], Options]:
         quick=args.quick,
         connections=args.connections,
         events=args.events,
+        population=args.population,
         duration=args.duration,
         rate=args.rate,
         read_rate=args.read_rate,
@@ -101,8 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"running {name} on {backend}{' (quick)' if options.quick else ''}...", flush=True
             )
+            load_before = os.getloadavg()
             row = SUITES[name](Options(**{**options.__dict__, "backend": backend}))
             row["machine"] = host
+            row["loadavg_before"] = [round(x, 2) for x in load_before]
+            row["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
             row["command"] = "python -m benchmarks " + " ".join(
                 sys.argv[1:] if argv is None else argv
             )

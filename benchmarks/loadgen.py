@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import multiprocessing
 import os
 import time
@@ -63,6 +64,11 @@ class HTTPConnection:
 
     def close(self) -> None:
         self.writer.close()
+
+    async def aclose(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(OSError):
+            await self.writer.wait_closed()
 
 
 def basic_auth(key: str) -> str:
@@ -234,7 +240,7 @@ async def open_loop(
     result.statuses = dict(statuses)
     result.notes["connections_opened"] = opened
     while not idle.empty():
-        idle.get_nowait().close()
+        await idle.get_nowait().aclose()
     return result
 
 
