@@ -217,6 +217,7 @@ class XlsxSource:
         self._done = 0
         first = next(self._rows, None)
         if first is None:
+            self._book.close()
             raise BadRequest(f"{path}: the sheet is empty (expected a header row)")
         self.header = [cell_text(v).strip() for v in first]
 
