@@ -128,14 +128,18 @@ def test_probability_alive_known_answer() -> None:
     np.testing.assert_allclose(got, [1.0, 1 / (1 + 4 / 3)])
 
 
-def test_fit_recovers_simulated_parameters() -> None:
+SIMULATED = clv.BgNbdParams(r=0.5, alpha=5.0, a=1.5, b=4.0)
+
+
+@pytest.fixture(scope="module")
+def simulated() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """20,000 customers drawn from the BG/NBD process over 52 weeks."""
     rng = np.random.default_rng(42)
     n, horizon = 20_000, 52.0
-    true = clv.BgNbdParams(r=0.5, alpha=5.0, a=1.5, b=4.0)
-    lam = rng.gamma(true.r, 1 / true.alpha, n)
-    p = rng.beta(true.a, true.b, n)
+    lam = rng.gamma(SIMULATED.r, 1 / SIMULATED.alpha, n)
+    p = rng.beta(SIMULATED.a, SIMULATED.b, n)
     x, tx = np.zeros(n), np.zeros(n)
-    for i in range(n):  # BG/NBD: after each purchase the customer drops out with probability p
+    for i in range(n):  # after each purchase the customer drops out with probability p
         t = 0.0
         while True:
             t += rng.exponential(1 / lam[i])
@@ -144,8 +148,22 @@ def test_fit_recovers_simulated_parameters() -> None:
             x[i], tx[i] = x[i] + 1, t
             if rng.random() < p[i]:
                 break
-    fit = clv.fit_bgnbd(x, tx, np.full(n, horizon))
-    np.testing.assert_allclose(fit.params.as_array(), true.as_array(), rtol=0.15)
+    return x, tx, np.full(n, horizon)
+
+
+def test_fit_recovers_simulated_parameters(simulated: tuple[np.ndarray, ...]) -> None:
+    fit = clv.fit_bgnbd(*simulated)
+    np.testing.assert_allclose(fit.params.as_array(), SIMULATED.as_array(), rtol=0.15)
+
+
+def test_warm_start_reaches_the_same_optimum(
+    simulated: tuple[np.ndarray, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cold = clv.fit_bgnbd(*simulated)
+    monkeypatch.setattr(clv, "WARM_START_ABOVE", 2_000)
+    warm = clv.fit_bgnbd(*simulated)
+    np.testing.assert_allclose(warm.params.as_array(), cold.params.as_array(), rtol=1e-5)
+    assert warm.log_likelihood == pytest.approx(cold.log_likelihood, abs=1e-6)
 
 
 @pytest.mark.parametrize(

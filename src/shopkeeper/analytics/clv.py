@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -186,9 +186,13 @@ def fit_bgnbd(frequency: object, recency: object, T: object) -> Fit[BgNbdParams]
     x, tx, t_obs = _check_rft(frequency, recency, T)
     if not np.any(x > 0):
         raise Invalid("BG/NBD needs at least one repeat purchase", detail={"field": "frequency"})
-    levels = _Levels.of(x)
-    fit = _mle(lambda theta: _bgnbd_ll_grad(theta, x, tx, t_obs, levels), 4)
+    fit = _mle(lambda rows: _bgnbd_objective(x[rows], tx[rows], t_obs[rows]), x.size, 4)
     return Fit(BgNbdParams(*map(float, fit[0])), fit[1], fit[2], fit[3])
+
+
+def _bgnbd_objective(x: FloatArray, tx: FloatArray, t_obs: FloatArray) -> LLGrad:
+    levels = _Levels.of(x)
+    return lambda theta: _bgnbd_ll_grad(theta, x, tx, t_obs, levels)
 
 
 def expected_purchases(
@@ -294,9 +298,13 @@ def fit_gamma_gamma(frequency: object, monetary: object) -> Fit[GammaGammaParams
         raise Invalid(
             "Gamma-Gamma needs at least one repeat customer", detail={"field": "frequency"}
         )
-    levels = _Levels.of(x)
-    fit = _mle(lambda theta: _gg_ll_grad(theta, x, m, levels), 3)
+    fit = _mle(lambda rows: _gg_objective(x[rows], m[rows]), x.size, 3)
     return Fit(GammaGammaParams(*map(float, fit[0])), fit[1], fit[2], fit[3])
+
+
+def _gg_objective(x: FloatArray, m: FloatArray) -> LLGrad:
+    levels = _Levels.of(x)
+    return lambda theta: _gg_ll_grad(theta, x, m, levels)
 
 
 def expected_average_spend(
@@ -439,38 +447,57 @@ def _draw(
 # --- shared MLE -------------------------------------------------------------------------------
 
 LLGrad = Callable[[FloatArray], tuple[FloatArray, FloatArray]]
+WARM_START_ABOVE = 200_000
+"""Fits on more customers first fit a deterministic 1-in-k subsample, then start from there."""
 
 
-def _mle(ll_grad: LLGrad, k: int) -> tuple[FloatArray, FloatArray, float, bool]:
-    """Maximise the summed log-likelihood over log-parameters from all-ones, like lifetimes.
+def _mle(
+    objective_for: Callable[[slice], LLGrad], n: int, k: int
+) -> tuple[FloatArray, FloatArray, float, bool]:
+    """Maximise the summed log-likelihood over log-parameters, starting from all ones.
+
+    ``objective_for(rows)`` builds the log-likelihood on a slice of the customers. Above
+    :data:`WARM_START_ABOVE` customers the all-ones start is used on every k-th customer and
+    its optimum starts the full fit (same convergence test, so the same optimum, in about a
+    third of the full-data evaluations).
 
     Returns the estimate, the covariance of the log-parameters (inverse of the numerical Hessian
     of the negative log-likelihood, from central differences of the analytic gradient), the
     maximised log-likelihood and whether the optimiser reported convergence.
     """
-
-    def objective(phi: FloatArray) -> tuple[float, FloatArray]:
-        theta = np.exp(phi)
-        ll, grad = ll_grad(theta)
-        n = ll.size
-        # Mean, not sum, so the gradient tolerance does not depend on the number of customers.
-        return -float(ll.sum()) / n, -(grad.sum(axis=1) * theta) / n
-
-    result = minimize(objective, np.zeros(k), jac=True, method="BFGS", options={"gtol": 1e-9})
+    start = np.zeros(k)
+    if n > WARM_START_ABOVE:
+        start = _minimise(objective_for(slice(None, None, n // (WARM_START_ABOVE // 2))), start).x
+    ll_grad = objective_for(slice(None))
+    result = _minimise(ll_grad, start)
     phi = np.asarray(result.x, dtype=np.float64)
-    n = ll_grad(np.exp(phi))[0].size
     hessian = np.empty((k, k))
     for j in range(k):
         step = 1e-5 * max(1.0, abs(phi[j]))
         up, down = phi.copy(), phi.copy()
         up[j] += step
         down[j] -= step
-        hessian[:, j] = (objective(up)[1] - objective(down)[1]) * n / (2 * step)
+        hessian[:, j] = (_mean_nll(ll_grad, up)[1] - _mean_nll(ll_grad, down)[1]) * n / (2 * step)
     hessian = (hessian + hessian.T) / 2
     try:
         cov = np.linalg.inv(hessian)
     except np.linalg.LinAlgError:
         cov = np.full((k, k), np.nan)
-    ll = -float(result.fun) * n
     estimate: FloatArray = np.exp(phi)
-    return estimate, np.asarray(cov, dtype=np.float64), ll, bool(result.success)
+    return estimate, np.asarray(cov, dtype=np.float64), -float(result.fun) * n, bool(result.success)
+
+
+def _mean_nll(ll_grad: LLGrad, phi: FloatArray) -> tuple[float, FloatArray]:
+    """Mean negative log-likelihood and gradient in log-parameters.
+
+    The mean, not the sum, so the gradient tolerance does not depend on the number of customers.
+    """
+    theta = np.exp(phi)
+    ll, grad = ll_grad(theta)
+    return -float(ll.sum()) / ll.size, -(grad.sum(axis=1) * theta) / ll.size
+
+
+def _minimise(ll_grad: LLGrad, start: FloatArray) -> Any:
+    return minimize(
+        lambda phi: _mean_nll(ll_grad, phi), start, jac=True, method="BFGS", options={"gtol": 1e-9}
+    )
