@@ -3,28 +3,106 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+import orjson
+from sqlalchemy import JSON, select, tuple_
 from sqlalchemy.orm import Session
 
 from shopkeeper.models import Event, Identity
+from shopkeeper.models.base import UTCDateTime
+
+#: Event columns in insert order (every column but the autoincrement id).
+COLUMNS = tuple(c.name for c in Event.__table__.columns if c.name != "id")
+_JSON = frozenset(c.name for c in Event.__table__.columns if isinstance(c.type, JSON))
+_TIME = frozenset(c.name for c in Event.__table__.columns if isinstance(c.type, UTCDateTime))
 
 
 def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """Insert events whose messageId is new; return the messageIds actually inserted."""
+    """Insert events whose messageId is new; return the messageIds actually inserted.
+
+    This is the ingest hot path, so rows go to the driver directly (SQLAlchemy's per-row
+    parameter processing cost more than the insert itself). Values are converted exactly as
+    the column types would convert them; ``tests/events`` reads them back through the ORM.
+    """
     if not rows:
         return set()
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        return _insert_postgresql(raw, rows)
+    if connection.dialect.name == "sqlite":
+        return _insert_sqlite(raw, rows)
+    raise NotImplementedError(f"no event writer for {connection.dialect.name}")
+
+
+def _insert_sqlite(raw: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
+    ids = [row["message_id"] for row in rows]
+    existing: set[str] = set()
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        marks = ",".join("?" * len(chunk))
+        cursor = raw.execute(f"SELECT message_id FROM events WHERE message_id IN ({marks})", chunk)  # noqa: S608
+        existing.update(r[0] for r in cursor)
+    fresh = [row for row in rows if row["message_id"] not in existing]
+    if fresh:
+        statement = (
+            f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "  # noqa: S608
+            "ON CONFLICT (message_id) DO NOTHING"
+        )
+        raw.executemany(statement, [_values(row, _sqlite_time, _json_text) for row in fresh])
+    return {row["message_id"] for row in fresh}
+
+
+def _insert_postgresql(raw: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
+    marks = ", ".join("CAST(%s AS jsonb)" if name in _JSON else "%s" for name in COLUMNS)
     statement = (
-        insert(Event)
-        .on_conflict_do_nothing(index_elements=["message_id"])
-        .returning(Event.message_id)
+        f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({marks}) "  # noqa: S608
+        "ON CONFLICT (message_id) DO NOTHING RETURNING message_id"
     )
-    result = session.connection().execute(statement, list(rows))
-    return set(result.scalars())
+    inserted: set[str] = set()
+    with raw.cursor() as cursor:
+        cursor.executemany(
+            statement, [_values(row, _pg_time, _json_text) for row in rows], returning=True
+        )
+        while True:
+            found = cursor.fetchone()
+            if found:
+                inserted.add(found[0])
+            if not cursor.nextset():
+                break
+    return inserted
+
+
+def _values(row: dict[str, Any], time: Any, json: Any) -> tuple[Any, ...]:
+    return tuple(
+        json(row.get(name))
+        if name in _JSON
+        else time(row.get(name))
+        if name in _TIME
+        else row.get(name)
+        for name in COLUMNS
+    )
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value if value is not None else {}, default=str).decode()
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    """The text SQLAlchemy's SQLite DateTime writes: naive UTC with microseconds."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
+
+
+def _pg_time(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 def customer_ids_for(

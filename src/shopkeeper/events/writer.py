@@ -97,7 +97,9 @@ class GroupCommitWriter(Generic[Item, Result]):
         except Exception:
             if len(group) == 1:
                 log.exception("ingest write failed")
-                group[0][1].set_exception(Unavailable("the store could not commit the events; retry"))
+                group[0][1].set_exception(
+                    Unavailable("the store could not commit the events; retry")
+                )
                 return
             for one in group:  # isolate the failing request
                 self._commit([one])

@@ -74,11 +74,21 @@ class ObservationBatch:
         self.new_rows: list[Identity | Consent] = []
 
     def run(self, observations: Sequence[Observation]) -> None:
-        cleaned = [self._clean(obs) for obs in observations]
+        kept, seen = _distinct(observations)
+        cleaned = [self._clean(obs) for obs in kept]
         self._load(cleaned)
         for item in cleaned:
             if item.user_id or item.anonymous_id:
                 self._apply(item)
+        blocked = self.graph.blocked
+        for (user_id, anonymous_id), (earliest, latest) in seen.items():
+            user_id = rules.clean_identifier(user_id, blocked)
+            anonymous_id = rules.clean_identifier(anonymous_id, blocked)
+            key = (USER_ID, user_id) if user_id else (ANONYMOUS_ID, anonymous_id or "")
+            profile = self.owner.get(key)
+            if profile is not None:
+                self._touch(profile, earliest)
+                self._touch(profile, latest)
         self._flush()
 
     def _flush(self) -> None:
@@ -317,6 +327,32 @@ class ObservationBatch:
             self.new_rows.append(row)
             profile.new_consents.append(row)
             profile.consent[purpose] = ((1, next(self.sequence)), granted)
+
+
+def _distinct(
+    observations: Sequence[Observation],
+) -> tuple[list[Observation], dict[tuple[str | None, str | None], tuple[datetime, datetime]]]:
+    """Drop observations that repeat what the same identifiers said just before.
+
+    Most events of a session carry the same ids, e-mail and consent; only the first of a run
+    can link, merge or change consent, so the rest are dropped and only their timestamps are
+    kept (first/last seen per identifier pair). Observations with traits or an alias are
+    always kept, and a change back (consent granted, withdrawn, granted again) is a new run.
+    """
+    kept: list[Observation] = []
+    last: dict[tuple[str | None, str | None], object] = {}
+    seen: dict[tuple[str | None, str | None], tuple[datetime, datetime]] = {}
+    for obs in observations:
+        ids = (obs.user_id, obs.anonymous_id)
+        ts = obs.timestamp if obs.timestamp.tzinfo else obs.timestamp.replace(tzinfo=UTC)
+        span = seen.get(ids)
+        seen[ids] = (min(span[0], ts), max(span[1], ts)) if span else (ts, ts)
+        signature = (obs.email, tuple(sorted(obs.consent.items())) if obs.consent else None)
+        if obs.traits is None and obs.previous_id is None and last.get(ids) == signature:
+            continue
+        last[ids] = signature
+        kept.append(obs)
+    return kept, seen
 
 
 def _values(row: Identity | Consent) -> dict[str, Any]:
