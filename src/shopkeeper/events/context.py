@@ -90,8 +90,12 @@ def consent_of(context: dict[str, Any], traits: dict[str, Any] | None) -> dict[s
         if not isinstance(prefs, dict):
             continue
         for key, value in prefs.items():
-            purpose = _PURPOSE_ALIASES.get(str(key).strip().lower().replace(" ", "_"))
-            if purpose and isinstance(value, bool):
+            if value is not True and value is not False:
+                continue
+            purpose = _PURPOSE_ALIASES.get(key) or _PURPOSE_ALIASES.get(
+                str(key).strip().lower().replace(" ", "_")
+            )
+            if purpose:
                 found[purpose] = value
     return found
 

@@ -8,6 +8,7 @@ by event name, case- and space-insensitively (``Product Viewed``, ``product_view
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 #: Segment event name -> kind.
 TRACK_KINDS: dict[str, str] = {
@@ -104,6 +105,7 @@ def _fold(name: str) -> str:
 _FOLDED = {_fold(name): kind for name, kind in TRACK_KINDS.items()}
 
 
+@lru_cache(maxsize=4096)
 def kind_of(call_type: str, event: str | None) -> str:
     """The kind for a call: ``kind_of("track", "Product Viewed") == "product_viewed"``."""
     if call_type != "track":

@@ -39,8 +39,19 @@ class Prepared:
 
     row: dict[str, Any]
     observation: Observation
-    products: list[ProductIn] = field(default_factory=list)
+    #: (sku, properties) of every product the event names; turned into catalog rows once
+    #: per distinct sku by :func:`products_of`.
+    products: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     order: OrderFact | None = None
+
+
+def products_of(prepared: list[Prepared]) -> list[ProductIn]:
+    """Catalog updates from a batch: one per sku, fields from the latest event that had them."""
+    latest: dict[str, dict[str, Any]] = {}
+    for item in prepared:
+        for sku, props in item.products:
+            latest[sku] = props
+    return [_product(props, sku) for sku, props in latest.items()]
 
 
 def event_time(message: Message, received_at: datetime) -> datetime:
@@ -111,12 +122,13 @@ def prepare(message: Message, received_at: datetime) -> Prepared:
     )
     prepared = Prepared(row=row, observation=observation)
     if kind in PRODUCT_KINDS and sku:
-        prepared.products.append(_product(props, sku))
+        prepared.products.append((sku, props))
     if kind in ORDER_KINDS:
         prepared.order = _order_fact(kind, message, props, row, timestamp)
         for item in props.get("products") or []:
-            if isinstance(item, dict) and _sku(item):
-                prepared.products.append(_product(item, _sku(item) or ""))
+            item_sku = _sku(item) if isinstance(item, dict) else None
+            if item_sku:
+                prepared.products.append((item_sku, item))
     return prepared
 
 

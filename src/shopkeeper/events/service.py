@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from shopkeeper.errors import BadRequest, Invalid, PayloadTooLarge
 from shopkeeper.events import repository
-from shopkeeper.events.normalize import Prepared, prepare
+from shopkeeper.events.normalize import Prepared, prepare, products_of
 from shopkeeper.events.schemas import CALL_TYPES, EventError, Message
 from shopkeeper.events.writer import GroupCommitWriter
 
@@ -212,9 +212,9 @@ class EventService:
         IdentityGraph(self.settings, self.shop.clock).observe(
             session, [item.observation for item in new]
         )
-        products = {p.sku: p for item in new for p in item.products}
+        products = products_of(new)
         if products:
-            self.shop.catalog.upsert(session, list(products.values()), partial=True)
+            self.shop.catalog.upsert(session, products, partial=True)
         facts = [item.order for item in new if item.order is not None]
         if facts:
             self._apply_orders(session, facts)
