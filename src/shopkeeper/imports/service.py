@@ -204,8 +204,6 @@ class ImportService:
     def _record(
         self, session: Session, fmt: FileFormat, batch: Batch, summary: ImportSummary
     ) -> None:
-        from shopkeeper.orders.service import OrderService
-
         drafts = batch.orders
         by_user = repository.customer_ids(
             session, "user_id", {d.user_id for d in drafts.values() if d.user_id}
@@ -221,7 +219,7 @@ class ImportService:
                 customer_id = by_email.get(draft.email) if draft.email else None
             orders.append(draft.to_input(customer_id, fmt.source))
         existing = repository.existing_order_ids(session, drafts)
-        result = OrderService(self.shop).record(session, orders)
+        result = self.shop.orders.record(session, orders)
         summary.orders_created += result.created
         summary.orders_updated += result.updated
         summary.orders_unchanged += result.unchanged
