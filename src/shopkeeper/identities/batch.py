@@ -166,6 +166,12 @@ class ObservationBatch:
         primary: Key
         if item.user_id:
             primary = (USER_ID, item.user_id)
+            if primary not in self.owner and item.anonymous_id:
+                # A visitor identifying for the first time: the userId joins the profile their
+                # browsing built (as Segment does), rather than a new profile merged into it.
+                browsing = self.owner.get((ANONYMOUS_ID, item.anonymous_id))
+                if browsing is not None and not self.graph.refusal(browsing.keys, {primary}):
+                    self._add_identity(browsing, primary, ts)
             profile = self._ensure(primary, ts)
             if item.anonymous_id:
                 reason = f"identify: anonymousId {item.anonymous_id} joined userId {item.user_id}"
