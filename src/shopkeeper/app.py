@@ -23,6 +23,7 @@ ROUTERS = (
     "shopkeeper.privacy.endpoints",
     "shopkeeper.auth.endpoints",
     "shopkeeper.identities.endpoints",
+    "shopkeeper.quality.endpoints",
 )
 
 

@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "shopkeeper.identities.commands",
     "shopkeeper.simulator.commands",
     "shopkeeper.imports.commands",
+    "shopkeeper.quality.commands",
 )
 
 

@@ -48,6 +48,8 @@ REQUIRED: dict[str, str] = {
     "GET /v1/products*": "read",
     # recommendations
     "GET /v1/recommendations*": "read",
+    # data-quality scorecard
+    "GET /v1/quality": "read",
     # administration
     "* /v1/keys*": "admin",
     "* /v1/merges*": "admin",

@@ -27,6 +27,7 @@ from shopkeeper.imports.formats import FileFormat, registry
 from shopkeeper.imports.reader import RowSource, open_source
 from shopkeeper.imports.rejects import RejectsFile
 from shopkeeper.imports.schemas import ImportSummary
+from shopkeeper.models import AuditEntry
 from shopkeeper.orders.schemas import OrderIn
 
 if TYPE_CHECKING:
@@ -113,6 +114,21 @@ class ImportService:
             rejects.close()
         with self.shop.db.transaction() as session:
             customers_after, _ = repository.table_counts(session)
+            # The run's counts, read by the data-quality scorecard (duplicates dropped here).
+            session.add(
+                AuditEntry(
+                    at=self.shop.clock.now(),
+                    actor="import",
+                    action="data.import",
+                    target=fmt.name,
+                    detail={
+                        "files": [path.name for path in paths],
+                        "rows": summary.rows,
+                        "duplicates": summary.duplicates,
+                        "rejected": rejects.count,
+                    },
+                )
+            )
         summary.customers_created = customers_after - customers_before
         summary.rejected = rejects.count
         summary.rejects_path = rejects.path if rejects.written else None
