@@ -75,15 +75,17 @@ def _insert_postgresql(raw: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
     return inserted
 
 
-def _values(row: dict[str, Any], time: Any, json: Any) -> tuple[Any, ...]:
-    return tuple(
-        json(row.get(name))
-        if name in _JSON
-        else time(row.get(name))
-        if name in _TIME
-        else row.get(name)
-        for name in COLUMNS
-    )
+_JSON_AT = tuple(i for i, name in enumerate(COLUMNS) if name in _JSON)
+_TIME_AT = tuple(i for i, name in enumerate(COLUMNS) if name in _TIME)
+
+
+def _values(row: dict[str, Any], time: Any, json: Any) -> list[Any]:
+    values = [row.get(name) for name in COLUMNS]
+    for i in _JSON_AT:
+        values[i] = json(values[i])
+    for i in _TIME_AT:
+        values[i] = time(values[i])
+    return values
 
 
 def _json_text(value: Any) -> str:
