@@ -70,7 +70,7 @@ def scorecard_tables(card: Scorecard) -> list[Table | Text]:
                 f.check,
                 f"{f.affected:,} / {f.total:,} {f.unit} ({f.share:.1%})",
                 f.message,
-                "\n".join(f.examples),
+                ", ".join(f.examples),
             )
         out.append(table)
     return out
