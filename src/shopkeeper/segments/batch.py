@@ -181,15 +181,13 @@ class _Builder:
             return self.compare(node)
         return self.aggregate(node)
 
-    def column(self, name: str) -> ir.Value:
-        field = self.registry.resolve(name, self.scope)
-        kind = _TYPES[field.type] if field is not None else dt.string
-        if name not in self.table.columns:
-            return ibis.null(kind)
-        return _clean(self.table[name])
-
     def compare(self, node: Compare) -> ir.BooleanValue:
-        column, op, x = self.column(node.field), node.op, node.value
+        op, x = node.op, node.value
+        if node.field not in self.table.columns:
+            # Missing for everyone. Decided here, not by comparing a NULL literal: Ibis folds
+            # ``NULL != x`` into ``x IS NOT NULL``, which would be true.
+            return ibis.literal(op == "is not set")
+        column = _clean(self.table[node.field])
         if op == "is set":
             return column.notnull()
         if op == "is not set":
