@@ -39,11 +39,15 @@ ConsentOrder = tuple[int, int]
 class _Profile:
     customer: Customer
     keys: set[Key] = field(default_factory=set)
+    #: Identities this batch created for the profile (loaded ones are only in ``keys``).
     identities: list[Identity] = field(default_factory=list)
     consent: dict[str, tuple[ConsentOrder, bool]] = field(default_factory=dict)
     new_consents: list[Consent] = field(default_factory=list)
     #: False while the customer row exists only in this batch's memory.
     stored: bool = True
+    #: First and last time seen in this batch, written to the row once at the end (writing
+    #: it per event would make every merge's flush rewrite every profile touched so far).
+    seen: tuple[datetime, datetime] | None = None
 
     def facts(self) -> rules.ProfileFacts:
         c = self.customer
@@ -72,6 +76,7 @@ class ObservationBatch:
         self.sequence = itertools.count()
         self.new_customers: dict[str, _Profile] = {}
         self.new_rows: list[Identity | Consent] = []
+        self.touched: list[_Profile] = []
 
     def run(self, observations: Sequence[Observation]) -> None:
         kept, seen = _distinct(observations)
@@ -89,6 +94,8 @@ class ObservationBatch:
             if profile is not None:
                 self._touch(profile, earliest)
                 self._touch(profile, latest)
+        for profile in self.touched:
+            self._settle(profile)
         self._flush()
 
     def _flush(self) -> None:
@@ -143,10 +150,11 @@ class ObservationBatch:
         if not customer_ids:
             return
         profiles = {c.id: _Profile(c) for c in repo.customers_by_ids(self.session, customer_ids)}
-        for identity in repo.identities_of_customers(self.session, customer_ids):
-            profile = profiles.get(identity.customer_id)
+        for kind, value, customer_id in repo.identities_of_customers(self.session, customer_ids):
+            profile = profiles.get(customer_id)
             if profile is not None:
-                self._hold(profile, identity)
+                profile.keys.add((kind, value))
+                self.owner[(kind, value)] = profile
         if any(item.obs.consent for item in cleaned):
             for row in repo.consents_of_customers(self.session, customer_ids):
                 profiles[row.customer_id].consent[row.purpose] = ((0, row.id), row.granted)
@@ -252,7 +260,13 @@ class ObservationBatch:
             winner, loser = (a, b) if winner_facts.customer_id == a.customer.id else (b, a)
         if not loser.stored:
             self._absorb(winner, loser)
+            if loser.seen:
+                self._touch(winner, loser.seen[0])
+                self._touch(winner, loser.seen[1])
+                loser.seen = None
         else:
+            self._settle(a)
+            self._settle(b)
             self._flush()
             self.graph.execute_merge(self.session, winner.customer, loser.customer, reason)
         for key in loser.keys:
@@ -308,11 +322,24 @@ class ObservationBatch:
         self.email_column.setdefault(email, profile)
 
     def _touch(self, profile: _Profile, ts: datetime) -> None:
+        seen = profile.seen
+        if seen is None:
+            profile.seen = (ts, ts)
+            self.touched.append(profile)
+        elif ts < seen[0] or ts > seen[1]:
+            profile.seen = (min(seen[0], ts), max(seen[1], ts))
+
+    def _settle(self, profile: _Profile) -> None:
+        """Write the batch's first/last seen of ``profile`` to its customer row."""
+        if profile.seen is None:
+            return
+        first, last = profile.seen
+        profile.seen = None
         c = profile.customer
-        if c.first_seen_at is None or ts < c.first_seen_at:
-            c.first_seen_at = ts
-        if c.last_seen_at is None or ts > c.last_seen_at:
-            c.last_seen_at = ts
+        if c.first_seen_at is None or first < c.first_seen_at:
+            c.first_seen_at = first
+        if c.last_seen_at is None or last > c.last_seen_at:
+            c.last_seen_at = last
         c.updated_at = self.now
 
     def _consent(self, profile: _Profile, consent: Any, source: str, ts: datetime) -> None:

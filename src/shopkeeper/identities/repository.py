@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Row, or_, select, update
 from sqlalchemy.orm import Session
 
 from shopkeeper.identities.rules import Key
@@ -23,15 +23,20 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def identities_by_keys(session: Session, keys: Collection[Key]) -> list[Identity]:
-    """The stored identities among ``keys`` (one query per chunk of distinct values)."""
+def identities_by_keys(session: Session, keys: Collection[Key]) -> list[Row[Any]]:
+    """(kind, value, customer_id) of the stored identities among ``keys``.
+
+    Plain rows, not ORM objects: ingest loads thousands per batch and only reads them.
+    """
     wanted = set(keys)
     kinds = sorted({kind for kind, _ in wanted})
     values = sorted({value for _, value in wanted})
-    found: list[Identity] = []
+    found: list[Row[Any]] = []
     for part in chunks(values):
-        rows = session.scalars(
-            select(Identity).where(Identity.kind.in_(kinds), Identity.value.in_(part))
+        rows = session.execute(
+            select(Identity.kind, Identity.value, Identity.customer_id).where(
+                Identity.kind.in_(kinds), Identity.value.in_(part)
+            )
         )
         found.extend(row for row in rows if (row.kind, row.value) in wanted)
     return found
@@ -60,24 +65,30 @@ def customers_by_ids(session: Session, ids: Collection[str]) -> list[Customer]:
     return found
 
 
-def identities_of_customers(session: Session, ids: Collection[str]) -> list[Identity]:
-    found: list[Identity] = []
+def identities_of_customers(session: Session, ids: Collection[str]) -> list[Row[Any]]:
+    """(kind, value, customer_id) of every identity of the profiles, as plain rows."""
+    found: list[Row[Any]] = []
     for part in chunks(sorted(set(ids))):
         found.extend(
-            session.scalars(
-                select(Identity).where(Identity.customer_id.in_(part)).order_by(Identity.id)
+            session.execute(
+                select(Identity.kind, Identity.value, Identity.customer_id)
+                .where(Identity.customer_id.in_(part))
+                .order_by(Identity.id)
             )
         )
     return found
 
 
-def consents_of_customers(session: Session, ids: Collection[str]) -> list[Consent]:
-    """Consent history of the profiles, oldest first (the last row per purpose is in force)."""
-    found: list[Consent] = []
+def consents_of_customers(session: Session, ids: Collection[str]) -> list[Row[Any]]:
+    """(id, customer_id, purpose, granted) of the profiles' consent history, oldest first
+    (the last row per purpose is in force)."""
+    found: list[Row[Any]] = []
     for part in chunks(sorted(set(ids))):
         found.extend(
-            session.scalars(
-                select(Consent).where(Consent.customer_id.in_(part)).order_by(Consent.id)
+            session.execute(
+                select(Consent.id, Consent.customer_id, Consent.purpose, Consent.granted)
+                .where(Consent.customer_id.in_(part))
+                .order_by(Consent.id)
             )
         )
     found.sort(key=lambda row: row.id)
