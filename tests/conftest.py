@@ -24,7 +24,9 @@ from shopkeeper.db import Database
 from shopkeeper.models import Base
 from shopkeeper.settings import Settings
 
-PG_ADMIN = os.environ.get("SHOPKEEPER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+PG_ADMIN = os.environ.get(
+    "SHOPKEEPER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432"
+)
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -43,7 +45,8 @@ def _libpq(url: str, dbname: str) -> str:
     from sqlalchemy.engine import make_url
 
     u = make_url(url)
-    return f"host={u.host or '127.0.0.1'} port={u.port or 5432} user={u.username or 'postgres'} dbname={dbname}"
+    host, port, user = u.host or "127.0.0.1", u.port or 5432, u.username or "postgres"
+    return f"host={host} port={port} user={user} dbname={dbname}"
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +119,10 @@ def client(shop: Shopkeeper) -> Iterator[TestClient]:
 @pytest.fixture
 def keys(shop: Shopkeeper) -> dict[str, str]:
     """One secret per scope."""
-    return {scope: shop.keys.create(scope, f"test {scope}").secret for scope in ("write", "read", "admin")}
+    return {
+        scope: shop.keys.create(scope, f"test {scope}").secret
+        for scope in ("write", "read", "admin")
+    }
 
 
 def basic(key: str) -> dict[str, str]:
@@ -131,6 +137,8 @@ def shared_data() -> Path:
     """``../shared/data``; absent on a user's machine (skip), required in CI (fail)."""
     if not SHARED_DATA.is_dir():
         if IN_CI:
-            pytest.fail(f"realdata tests must run in CI but {SHARED_DATA} is missing", pytrace=False)
+            pytest.fail(
+                f"realdata tests must run in CI but {SHARED_DATA} is missing", pytrace=False
+            )
         pytest.skip(f"real data not found at {SHARED_DATA} (clone with ../shared beside the repo)")
     return SHARED_DATA

@@ -1,4 +1,4 @@
-"""FastAPI dependencies declared once as ``Annotated`` aliases, so route signatures read as specs."""
+"""FastAPI dependencies declared once as ``Annotated`` aliases: route signatures read as specs."""
 
 from __future__ import annotations
 

@@ -53,12 +53,14 @@ class Settings(BaseSettings):
         500 * 1024, description="Largest request body accepted, after gzip decoding (bytes)."
     )
     merge_on_email: bool = Field(
-        True, description="Merge two profiles when an identify call carries an e-mail trait "
-        "that already belongs to another profile."
+        True,
+        description="Merge two profiles when an identify call carries an e-mail trait "
+        "that already belongs to another profile.",
     )
     max_user_ids_per_profile: int = Field(
-        1, description="A profile holds at most this many userIds; a merge that would exceed it "
-        "is refused (Segment's default is 1)."
+        1,
+        description="A profile holds at most this many userIds; a merge that would exceed it "
+        "is refused (Segment's default is 1).",
     )
     max_identities_per_profile: int = Field(
         200, description="A profile holds at most this many identifiers of all kinds."
@@ -74,17 +76,20 @@ class Settings(BaseSettings):
         2.0, description="How long the ingest writer waits to group concurrent requests (ms)."
     )
     sqlite_synchronous: str = Field(
-        "FULL", description="SQLite synchronous pragma: FULL survives power loss, NORMAL only "
-        "process crashes."
+        "FULL",
+        description="SQLite synchronous pragma: FULL survives power loss, NORMAL only "
+        "process crashes.",
     )
 
     analytics_engine: Literal["duckdb", "spark"] = Field(
-        "duckdb", description="Engine that runs analytics (RFM, CLV, KPIs): duckdb in-process, "
-        "or spark (needs PySpark and Java 17)."
+        "duckdb",
+        description="Engine that runs analytics (RFM, CLV, KPIs): duckdb in-process, "
+        "or spark (needs PySpark and Java 17).",
     )
     spark_master: str = Field(
-        "local[2]", description="Spark master URL used when the analytics engine is spark, "
-        "e.g. local[2] or spark://host:7077."
+        "local[2]",
+        description="Spark master URL used when the analytics engine is spark, "
+        "e.g. local[2] or spark://host:7077.",
     )
 
     @classmethod

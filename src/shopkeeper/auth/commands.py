@@ -27,8 +27,14 @@ def list_keys() -> None:
     """List keys (never their secrets)."""
     table = Table("id", "name", "scope", "prefix", "created", "revoked")
     for key in open_shop().keys.list():
-        table.add_row(key.id, key.name, key.scope, key.prefix + "…", str(key.created_at),
-                      str(key.revoked_at or ""))
+        table.add_row(
+            key.id,
+            key.name,
+            key.scope,
+            key.prefix + "…",
+            str(key.created_at),
+            str(key.revoked_at or ""),
+        )
     console.print(table)
 
 

@@ -82,8 +82,13 @@ class KeyService:
         with self.db.transaction() as session:
             session.add(key)
             session.add(
-                AuditEntry(at=now, actor=actor, action="key.create", target=key.id,
-                           detail={"scope": scope, "name": key.name})
+                AuditEntry(
+                    at=now,
+                    actor=actor,
+                    action="key.create",
+                    target=key.id,
+                    detail={"scope": scope, "name": key.name},
+                )
             )
         return CreatedKey(key.id, key.name, scope, secret, now)
 
@@ -102,8 +107,13 @@ class KeyService:
             if key.revoked_at is None:
                 key.revoked_at = self.clock.now()
                 session.add(
-                    AuditEntry(at=key.revoked_at, actor=actor, action="key.revoke",
-                               target=key.id, detail={"scope": key.scope, "name": key.name})
+                    AuditEntry(
+                        at=key.revoked_at,
+                        actor=actor,
+                        action="key.revoke",
+                        target=key.id,
+                        detail={"scope": key.scope, "name": key.name},
+                    )
                 )
         self._cache.clear()
         return key

@@ -109,7 +109,8 @@ class ObservationBatch:
         """
         if self.new_customers and final:
             rows = [_values(p.customer, keep_id=True) for p in self.new_customers.values()]
-            self.session.connection().execute(insert(Customer.__table__), rows)
+            table = Customer.__table__
+            self.session.connection().execute(insert(table), rows)  # type: ignore[arg-type]
             self.new_customers.clear()
         elif self.new_customers:
             self.session.add_all(p.customer for p in self.new_customers.values())
@@ -122,7 +123,8 @@ class ObservationBatch:
         for model in (Identity, Consent):
             rows = [_values(row) for row in self.new_rows if isinstance(row, model)]
             if rows:
-                self.session.connection().execute(insert(model.__table__), rows)
+                table = model.__table__
+                self.session.connection().execute(insert(table), rows)  # type: ignore[arg-type]
         self.new_rows.clear()
 
     # -- loading --------------------------------------------------------------------------
@@ -160,7 +162,8 @@ class ObservationBatch:
         if not customer_ids:
             return
         profiles = {c.id: _Profile(c) for c in repo.customers_by_ids(self.session, customer_ids)}
-        for kind, value, customer_id in repo.identities_of_customers(self.session, customer_ids):
+        for row in repo.identities_of_customers(self.session, customer_ids):
+            kind, value, customer_id = row.kind, row.value, row.customer_id
             profile = profiles.get(customer_id)
             if profile is not None:
                 profile.keys.add((kind, value))

@@ -38,7 +38,7 @@ def identities_by_keys(session: Session, keys: Collection[Key]) -> list[Row[Any]
                 Identity.kind.in_(kinds), Identity.value.in_(part)
             )
         )
-        found.extend(row for row in rows if (row.kind, row.value) in wanted)
+        found.extend(row for row in rows if (row.kind, row.value) in wanted)  # type: ignore[misc]
     return found
 
 

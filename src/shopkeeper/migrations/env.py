@@ -15,7 +15,7 @@ def run_migrations() -> None:
     connection = config.attributes.get("connection")
     if connection is None:  # alembic CLI: build our own engine from the URL
         url = config.attributes.get("connection_url") or config.get_main_option("sqlalchemy.url")
-        engine = create_engine(url)
+        engine = create_engine(str(url))
         with engine.begin() as conn:
             _run(conn)
         return

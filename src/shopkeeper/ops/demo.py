@@ -55,13 +55,21 @@ def load_demo_shop(shop: Shopkeeper, console: Console) -> int:
     if existing:
         console.print(f"store already holds {existing:,} customers: not loading again")
         return existing
-    try:
-        from shopkeeper.simulator.store import simulate_to_store
-    except ImportError:
-        console.print("[yellow]no shop simulator installed: serving an empty store[/yellow]")
-        return 0
-    simulate_to_store(
-        shop, customers=DEMO_CUSTOMERS, days=DEMO_DAYS, seed=DEMO_SEED, console=console
+    from shopkeeper.simulator.commands import progress_display, simulate_to_store
+
+    progress, tick = progress_display(DEMO_DAYS)
+    with progress:
+        summary = simulate_to_store(
+            shop,
+            DEMO_CUSTOMERS,
+            DEMO_DAYS,
+            DEMO_SEED,
+            shop.settings.data_dir / "simulation-truth",
+            on_progress=tick,
+        )
+    console.print(
+        f"loaded {summary.events:,} events and {summary.products:,} products "
+        f"in {summary.seconds:.0f}s"
     )
     with shop.db.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(Customer)) or 0)

@@ -116,6 +116,27 @@ def simulate_to_file(
     return summary
 
 
+def progress_display(days: int) -> tuple[Progress, ProgressCallback]:
+    """A Rich progress bar over simulated days, and the callback that moves it."""
+    progress = Progress(
+        TextColumn("[bold]simulating[/bold]"),
+        BarColumn(),
+        TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
+        TextColumn("{task.fields[events]:,} events"),
+        TextColumn("{task.fields[rate]:,.0f} events/s"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    task = progress.add_task("simulate", total=days, events=0, rate=0.0)
+    began = time.perf_counter()
+
+    def tick(events: int, day: int) -> None:
+        rate = events / max(time.perf_counter() - began, 1e-9)
+        progress.update(task, completed=day, events=events, rate=rate)
+
+    return progress, tick
+
+
 @app.command()
 def simulate(
     customers: int = typer.Option(1000, "--customers", min=1, help="Simulated customers."),
@@ -137,21 +158,7 @@ def simulate(
         first = date.fromisoformat(start)
     except ValueError:
         raise Invalid(f"--start must be an ISO date, got {start!r}", detail="start") from None
-    progress = Progress(
-        TextColumn("[bold]simulating[/bold]"),
-        BarColumn(),
-        TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
-        TextColumn("{task.fields[events]:,} events"),
-        TextColumn("{task.fields[rate]:,.0f} events/s"),
-        TimeElapsedColumn(),
-        console=console,
-    )
-    task = progress.add_task("simulate", total=days, events=0, rate=0.0)
-    began = time.perf_counter()
-
-    def tick(events: int, day: int) -> None:
-        rate = events / max(time.perf_counter() - began, 1e-9)
-        progress.update(task, completed=day, events=events, rate=rate)
+    progress, tick = progress_display(days)
 
     if out is not None:
         from shopkeeper.settings import Settings
