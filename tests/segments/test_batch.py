@@ -39,8 +39,10 @@ def shop(con: BaseBackend, *, aware: bool = False) -> BatchEvaluator:
         for d, tier in [(1, "premium"), (2, "budget"), (3, "premium"), (14, "premium")]
     ]
     rows += [("premium", timedelta(days=13, hours=23), "product_viewed", "kids/toddler", "mid")]
-    rows += [("budget", timedelta(days=d), "product_viewed", "kids/toddler", "budget")
-             for d in range(1, 6)]  # fmt: skip
+    rows += [
+        ("budget", timedelta(days=d), "product_viewed", "kids/toddler", "budget")
+        for d in range(1, 6)
+    ]
     rows += [("lapsed", timedelta(days=120), "order_completed", None, None)]
     rows += [("quiet", timedelta(days=10), "order_completed", None, None)]
     now = NOW.replace(tzinfo=UTC) if aware else NOW

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,12 +22,13 @@ from tests.segments.test_rules import LAPSED_LOYAL, TODDLER_PREMIUM
 NOW = datetime(2026, 3, 1, 12, 0, 0, 500_000)
 
 
-def view(age: timedelta, category: str = "kids/toddler/shoes", tier: str = "premium",
-         **more: Any) -> EventFacts:  # fmt: skip
+def view(
+    age: timedelta, category: str = "kids/toddler/shoes", tier: str = "premium", **more: Any
+) -> EventFacts:
     return EventFacts(NOW - age, "product_viewed", category=category, price_tier=tier, **more)
 
 
-def matches(rule: dict[str, Any], events: list[EventFacts] = (), **profile: Any) -> bool:  # type: ignore[assignment]
+def matches(rule: dict[str, Any], events: Sequence[EventFacts] = (), **profile: Any) -> bool:
     return evaluate(parse_rule(rule), ProfileFacts(profile), events, NOW).matched
 
 
@@ -94,30 +96,47 @@ def test_a_missing_value_makes_every_comparison_false(op: str, value: Any, expec
 
 def test_sum_ignores_missing_values_and_share_of_nothing_is_missing() -> None:
     total = {"sum": {"field": "value", "within": {"days": 7}}, "op": "=", "value": 3.5}
-    events = [view(timedelta(days=1), value=1.0), view(timedelta(days=2)),
-              view(timedelta(days=3), value=2.5)]  # fmt: skip
+    events = [
+        view(timedelta(days=1), value=1.0),
+        view(timedelta(days=2)),
+        view(timedelta(days=3), value=2.5),
+    ]
     assert matches(total, events)
     nothing = {"sum": {"field": "value", "within": {"days": 7}}, "op": "=", "value": 0}
     assert matches(nothing, [])
-    share = {"share": {"where": {"field": "price_tier", "op": "=", "value": "premium"},
-             "within": {"days": 7}}, "op": "<", "value": 0.5}  # fmt: skip
+    share = {
+        "share": {
+            "where": {"field": "price_tier", "op": "=", "value": "premium"},
+            "within": {"days": 7},
+        },
+        "op": "<",
+        "value": 0.5,
+    }
     assert not matches(share, [])  # 0 of 0 is not "less than half"
     assert matches({"not": share}, [])  # two-valued: not(false) is true
 
 
 def test_distinct_counts_values_not_events() -> None:
     rule = {"distinct": {"field": "sku", "within": {"days": 7}}, "op": "=", "value": 2}
-    events = [view(timedelta(days=1), sku="a"), view(timedelta(days=2), sku="a"),
-              view(timedelta(days=3), sku="b"), view(timedelta(days=4))]  # fmt: skip
+    events = [
+        view(timedelta(days=1), sku="a"),
+        view(timedelta(days=2), sku="a"),
+        view(timedelta(days=3), sku="b"),
+        view(timedelta(days=4)),
+    ]
     assert matches(rule, events)
 
 
 def test_reasons_name_the_parts_that_were_true() -> None:
-    rule = parse_rule({"any": [
-        {"field": "revenue", "op": ">=", "value": 100},
-        {"not": {"field": "source", "op": "=", "value": "direct"}},
-        {"field": "orders", "op": ">", "value": 5},
-    ]})  # fmt: skip
+    rule = parse_rule(
+        {
+            "any": [
+                {"field": "revenue", "op": ">=", "value": 100},
+                {"not": {"field": "source", "op": "=", "value": "direct"}},
+                {"field": "orders", "op": ">", "value": 5},
+            ]
+        }
+    )
     match = compile_rule(rule).evaluate(ProfileFacts({"revenue": 120.0, "orders": 2}), [], NOW)
     assert match.matched
     assert match.reasons == [

@@ -13,8 +13,8 @@ Every aggregate of every rule becomes one conditional aggregate (``count(...) FI
 rules cost one scan. Rule values enter as typed Ibis literals, which the engine's SQL compiler
 quotes; nothing from a rule is ever pasted into SQL text.
 
-Meaning: exactly :mod:`shopkeeper.segments.rules` (two-valued logic: every comparison is
-``coalesce(..., false)``, so ``NOT`` of a comparison with a missing value is true).
+Meaning: exactly :mod:`shopkeeper.segments.rules` (two-valued logic: ``NOT`` of a comparison
+with a missing value is true; see :class:`_Builder` for how that maps onto SQL's NULLs).
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from shopkeeper.segments.rules import (
     Condition,
     Count,
     Distinct,
-    FieldSpec,
     Not,
     Share,
     Sum,
@@ -90,7 +89,7 @@ class BatchEvaluator:
             table = self._join_aggregates(list(aggregates.values()), now)
         names = {key: name for key, (name, _) in aggregates.items()}
         builder = _Builder(table, self.registry, names)
-        columns = {f"rule_{i}": builder.condition(rule) for i, rule in enumerate(rules)}
+        columns = {f"rule_{i}": builder.decide(rule) for i, rule in enumerate(rules)}
         return table.select(table.customer_id, **columns)
 
     def members(self, rule: Condition, now: datetime) -> set[Any]:
@@ -110,6 +109,12 @@ class BatchEvaluator:
         return now
 
     def _join_aggregates(self, wanted: list[tuple[str, Aggregate]], now: datetime) -> ir.Table:
+        """Left-join the per-customer measures of ``wanted`` onto the customers table.
+
+        Each distinct event filter and window is computed once per event as a boolean column
+        (the engine does not share equal expressions across ``FILTER`` clauses by itself);
+        the measures then only AND those columns.
+        """
         ev = self.events
         stamp = ev.timestamp.type()
         widest = max(aggregate_spec(node)[1].within.delta for _, node in wanted)
@@ -117,38 +122,76 @@ class BatchEvaluator:
             (ev.timestamp > ibis.literal(now - widest, type=stamp))
             & (ev.timestamp <= ibis.literal(now, type=stamp))
         )
-        filters = _Builder(recent, self.registry, {}, scope="event")
-        measures: dict[str, ir.Scalar] = {}
+        builder = _Builder(recent, self.registry, {}, scope="event")
+        flags: dict[str, tuple[str, ir.BooleanValue]] = {}
+
+        def flag(node: Condition | None) -> list[str]:
+            if node is None:
+                return []
+            key = json.dumps(node.model_dump(mode="json", by_alias=True), sort_keys=True)
+            if key not in flags:
+                flags[key] = (f"__f{len(flags)}", builder.decide(node))
+            return [flags[key][0]]
+
+        def window(node: Aggregate) -> list[str]:
+            delta = aggregate_spec(node)[1].within.delta
+            if delta == widest:
+                return []  # every row left after the filter above is inside
+            key = f"window:{delta}"
+            if key not in flags:
+                start = ibis.literal(now - delta, type=stamp)
+                flags[key] = (f"__f{len(flags)}", recent.timestamp > start)
+            return [flags[key][0]]
+
+        plans: list[tuple[str, Aggregate, list[str], list[str]]] = []
         for name, node in wanted:
-            _, spec = aggregate_spec(node)
-            inside = recent.timestamp > ibis.literal(now - spec.within.delta, type=stamp)
             if isinstance(node, Share):
-                of = inside
-                if node.share.of is not None:
-                    of = of & filters.condition(node.share.of)
-                hits = of & filters.condition(node.share.where)
-                measures[f"{name}_n"] = recent.timestamp.count(where=hits)
-                measures[f"{name}_d"] = recent.timestamp.count(where=of)
-                continue
-            where = inside & filters.condition(spec.where) if spec.where is not None else inside
-            if isinstance(node, Count):
-                measures[name] = recent.timestamp.count(where=where)
+                of = window(node) + flag(node.share.of)
+                plans.append((name, node, of + flag(node.share.where), of))
             else:
-                assert isinstance(spec, FieldSpec)
-                column = _clean(recent[spec.field])
-                if isinstance(node, Sum):
-                    measures[name] = column.cast("float64").sum(where=where)
-                else:
-                    measures[name] = column.nunique(where=where)
-        grouped = recent.group_by("customer_id").aggregate(**measures)
-        joined = self.customers.left_join(grouped, "customer_id")
-        return joined.select(
-            *[joined[c] for c in self.customers.columns], *[joined[c] for c in measures]
-        )
+                plans.append((name, node, window(node) + flag(aggregate_spec(node)[1].where), []))
+        flagged = recent.mutate(**dict(flags.values()))
+
+        def where(names: list[str]) -> ir.BooleanValue | None:
+            if not names:
+                return None
+            test = flagged[names[0]]
+            for other in names[1:]:
+                test = test & flagged[other]
+            return test
+
+        measures: dict[str, ir.Scalar] = {}
+        distinct: dict[str, dict[str, list[str]]] = {}  # field -> measure name -> flags
+        for name, node, hits, total in plans:
+            if isinstance(node, Share):
+                measures[f"{name}_n"] = flagged.timestamp.count(where=where(hits))
+                measures[f"{name}_d"] = flagged.timestamp.count(where=where(total))
+            elif isinstance(node, Count):
+                measures[name] = flagged.timestamp.count(where=where(hits))
+            elif isinstance(node, Sum):
+                column = _clean(flagged[node.sum.field]).cast("float64")
+                measures[name] = column.sum(where=where(hits))
+            else:
+                assert isinstance(node, Distinct)
+                distinct.setdefault(node.distinct.field, {})[name] = hits
+        parts = [flagged.group_by("customer_id").aggregate(**measures)] if measures else []
+        parts += [_distinct_counts(flagged, field, wanted) for field, wanted in distinct.items()]
+        table = self.customers
+        for part in parts:
+            joined = table.left_join(part, "customer_id")
+            names = [c for c in part.columns if c != "customer_id"]
+            table = joined.select(*[joined[c] for c in table.columns], *[joined[c] for c in names])
+        return table
 
 
 class _Builder:
-    """Turns rule nodes into boolean Ibis expressions over one table."""
+    """Turns rule nodes into boolean Ibis expressions over one table.
+
+    Two-valued logic at SQL's cost: ``AND``/``OR`` are monotone, so a subtree with no ``NOT``
+    inside is true in SQL's three-valued logic exactly when it is true with every missing
+    comparison read as false. So only two places coalesce a NULL to false: the operand of
+    each ``NOT`` and the whole rule (:meth:`decide`), not every comparison.
+    """
 
     def __init__(
         self,
@@ -162,7 +205,12 @@ class _Builder:
         self.aggregates = aggregates
         self.scope = scope
 
+    def decide(self, node: Condition) -> ir.BooleanValue:
+        """The rule's two-valued verdict: never NULL."""
+        return self.condition(node).fill_null(False)
+
     def condition(self, node: Condition) -> ir.BooleanValue:
+        """The rule in SQL's logic (may be NULL where the two-valued verdict is false)."""
         if isinstance(node, All):
             parts = [self.condition(p) for p in node.all]
             result = parts[0]
@@ -176,7 +224,7 @@ class _Builder:
                 result = result | part
             return result
         if isinstance(node, Not):
-            return ~self.condition(node.not_)
+            return ~self.decide(node.not_)
         if isinstance(node, Compare):
             return self.compare(node)
         return self.aggregate(node)
@@ -204,7 +252,7 @@ class _Builder:
             test = (column == _literal(x, kind)) | column.startswith(_literal(f"{x}/", kind))
         else:
             test = _ORDER[op](column, _literal(x, kind))
-        return test.fill_null(False)
+        return test
 
     def aggregate(self, node: Aggregate) -> ir.BooleanValue:
         name = self.aggregates[_key(node)]
@@ -213,9 +261,9 @@ class _Builder:
             hits, total = self.table[f"{name}_n"], self.table[f"{name}_d"]
             value = hits.cast("float64") / total.nullif(0).cast("float64")
         else:
-            empty = 0.0 if isinstance(node, Sum) else 0
-            value = self.table[name].fill_null(empty)
-        return _ORDER[node.op](value, bound).fill_null(False)
+            # as DOUBLE: a BIGINT against a literal like 4.0 would be compared as DECIMAL
+            value = self.table[name].fill_null(0).cast("float64")
+        return _ORDER[node.op](value, bound)
 
 
 _ORDER: dict[str, Any] = {
@@ -242,6 +290,26 @@ def _clean(column: ir.Value) -> ir.Value:
     if column.type().is_floating():
         return column.isnan().ifelse(ibis.null(column.type()), column)
     return column
+
+
+def _distinct_counts(events: ir.Table, field: str, wanted: dict[str, list[str]]) -> ir.Table:
+    """Distinct counts of ``field`` per customer, one column per measure, in two plain steps.
+
+    ``COUNT(DISTINCT x) FILTER (...)`` drags DuckDB's whole aggregate onto its slow
+    distinct path; grouping by (customer, value) first and then counting the groups that
+    passed each measure's filter gives the same numbers several times faster.
+    """
+    keyed = events.mutate(__value=_clean(events[field]))
+    keyed = keyed.filter(keyed.__value.notnull())
+    passed: dict[str, ir.Scalar] = {}
+    for name, flags in wanted.items():
+        test = keyed[flags[0]] if flags else keyed.__value.notnull()  # a column: always true
+        for other in flags[1:]:
+            test = test & keyed[other]
+        passed[name] = test.any()
+    pairs = keyed.group_by(["customer_id", "__value"]).aggregate(**passed)
+    counts = {name: pairs[name].sum() for name in wanted}  # booleans add up as 0/1
+    return pairs.group_by("customer_id").aggregate(**counts)
 
 
 def _aggregates(node: Condition) -> list[Aggregate]:

@@ -30,6 +30,9 @@ Semantics shared by both evaluators (two-valued, not SQL's three-valued logic):
   missing, so any comparison with it is false.
 * Windows: an event is within "the last N" when ``now - N < timestamp <= now`` (an event
   exactly N ago is out; one at ``now`` is in; future events are out).
+* NaN counts as missing. Sums are floating point: the evaluators agree exactly when event
+  values are exactly representable (whole numbers, halves, quarters...); otherwise they may
+  differ in the last bit, which matters only when a sum lands exactly on the threshold.
 
 Validation (:func:`parse_rule`) names the offending part as a path, e.g.
 ``rule.all[2].count.where.field: unknown event field 'categroy' (did you mean 'category'?)``.
