@@ -12,7 +12,7 @@ from ibis.backends import BaseBackend
 
 from shopkeeper.segments.batch import BatchEvaluator
 from shopkeeper.segments.rules import parse_rule
-from tests.segments.test_rules import LAPSED_LOYAL, TODDLER_PREMIUM
+from tests.segments.examples import LAPSED_LOYAL, TODDLER_PREMIUM
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, 500_000)
 HOSTILE = "x'; DROP TABLE customers; --"

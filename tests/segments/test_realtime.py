@@ -17,7 +17,7 @@ from shopkeeper.segments.realtime import (
     evaluate,
 )
 from shopkeeper.segments.rules import parse_rule
-from tests.segments.test_rules import LAPSED_LOYAL, TODDLER_PREMIUM
+from tests.segments.examples import LAPSED_LOYAL, TODDLER_PREMIUM
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, 500_000)
 
