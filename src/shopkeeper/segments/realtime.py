@@ -71,8 +71,10 @@ class ProfileFacts:
 
     def __post_init__(self) -> None:
         if any(isinstance(v, float) and math.isnan(v) for v in self.values.values()):
-            clean = {k: None if isinstance(v, float) and math.isnan(v) else v
-                     for k, v in self.values.items()}  # fmt: skip
+            clean = {
+                k: None if isinstance(v, float) and math.isnan(v) else v
+                for k, v in self.values.items()
+            }
             object.__setattr__(self, "values", clean)
 
 
