@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from shopkeeper.application import Shopkeeper
-from shopkeeper.cli import _load, app
+from shopkeeper.cli import console, _load, app
 
 from .conftest import Expected
 
@@ -18,6 +18,8 @@ def cli(shop: Shopkeeper, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("SHOPKEEPER_DATA_DIR", str(shop.settings.data_dir))
     monkeypatch.setenv("SHOPKEEPER_DATABASE_URL", shop.settings.resolved_database_url)
     monkeypatch.setenv("COLUMNS", "240")
+    # The CLI's console may have been built by another test before COLUMNS was set.
+    monkeypatch.setattr(console, "width", 240)
     _load()
     return CliRunner()
 
