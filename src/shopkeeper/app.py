@@ -24,6 +24,7 @@ ROUTERS = (
     "shopkeeper.auth.endpoints",
     "shopkeeper.identities.endpoints",
     "shopkeeper.quality.endpoints",
+    "shopkeeper.analytics.endpoints",
 )
 
 

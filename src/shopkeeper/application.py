@@ -20,12 +20,14 @@ from shopkeeper.ops.metrics import Metrics
 from shopkeeper.settings import Settings
 
 if TYPE_CHECKING:
+    from shopkeeper.analytics.service import AnalyticsService
     from shopkeeper.auth.service import KeyService
     from shopkeeper.catalog.service import CatalogService
     from shopkeeper.customers.service import CustomerService
     from shopkeeper.events.service import EventService
     from shopkeeper.orders.service import OrderService
     from shopkeeper.privacy.service import PrivacyService
+    from shopkeeper.recommendations.service import RecommendationService
 
 
 @dataclass
@@ -81,3 +83,15 @@ class Shopkeeper:
         from shopkeeper.privacy.service import PrivacyService
 
         return PrivacyService(self)
+
+    @cached_property
+    def analytics(self) -> AnalyticsService:
+        from shopkeeper.analytics.service import AnalyticsService
+
+        return AnalyticsService(self)
+
+    @cached_property
+    def recommendations(self) -> RecommendationService:
+        from shopkeeper.recommendations.service import RecommendationService
+
+        return RecommendationService(self)

@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "shopkeeper.simulator.commands",
     "shopkeeper.imports.commands",
     "shopkeeper.quality.commands",
+    "shopkeeper.analytics.commands",
 )
 
 

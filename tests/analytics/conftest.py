@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -17,6 +19,9 @@ import pytest
 from ibis.backends import BaseBackend
 
 from shopkeeper.analytics import engine as analytics_engine
+from shopkeeper.application import Shopkeeper
+from shopkeeper.customers.repository import find_customer
+from shopkeeper.orders.schemas import OrderIn, OrderLineIn
 from shopkeeper.settings import Settings
 
 CDNOW_END = date(1997, 9, 30)
@@ -67,3 +72,114 @@ def lifetimes_summary(cdnow_sample: pd.DataFrame) -> pd.DataFrame:
 
 def arrow_table(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+# --- a small store with known answers -----------------------------------------------------
+
+REFERENCE = date(2026, 11, 1)
+OCTOBER = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
+
+#: (order id, user, placed day, total, status); every order has 2 product items and postage.
+ORDERS = (
+    ("O1", "u1", date(2026, 9, 15), "30", "completed"),
+    ("O2", "u1", date(2026, 10, 20), "50", "completed"),
+    ("O3", "u1", date(2026, 10, 30), "100", "completed"),
+    ("O4", "u2", date(2026, 10, 25), "200", "completed"),
+    ("O5", "u3", date(2026, 8, 1), "20", "completed"),
+    ("O6", "u3", date(2026, 8, 15), "20", "completed"),
+    ("O7", "u3", date(2026, 10, 10), "30", "completed"),
+    ("O8", "u4", date(2026, 6, 1), "500", "completed"),
+    ("O9", "u4", date(2026, 10, 1), "60", "cancelled"),
+    ("O10", "u5", date(2026, 7, 1), "10", "completed"),
+    ("O11", "u5", date(2026, 10, 28), "80", "refunded"),
+    ("O12", "u6", date(2026, 9, 20), "40", "completed"),
+    ("O13", None, date(2026, 10, 30), "40", "completed"),
+)
+USERS = ("u1", "u2", "u3", "u4", "u5", "u6")
+
+#: Hand-computed RFM inputs on REFERENCE: user -> (recency days, orders, total spend).
+RFM_INPUTS = {
+    "u1": (2, 3, 180.0),
+    "u2": (7, 1, 200.0),
+    "u3": (22, 3, 70.0),
+    "u4": (153, 1, 500.0),
+    "u5": (123, 1, 10.0),
+    "u6": (42, 1, 40.0),
+}
+
+
+def _event(n: int, user: str | None, kind: str, day: date, **extra: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "messageId": f"m{n}",
+        "timestamp": datetime.combine(day, time(12), tzinfo=UTC).isoformat(),
+        **extra,
+    }
+    event["userId" if user else "anonymousId"] = user or "a9"
+    if kind == "page":
+        event["type"] = "page"
+    else:
+        event.update(type="track", event=kind)
+    return event
+
+
+def store_events() -> list[dict[str, Any]]:
+    """October: 8 on-site sessions by 4 visitors, 4 e-mail opens and 1 click, 3 advocacy."""
+    october = date(2026, 10, 5)
+    rows: list[tuple[str | None, str, date, str | None]] = [
+        ("u1", "page", date(2026, 10, 20), "s1"),
+        ("u1", "page", date(2026, 10, 20), "s1"),
+        ("u1", "page", date(2026, 10, 30), "s2"),
+        ("u2", "page", date(2026, 10, 24), "s3"),
+        ("u2", "page", date(2026, 10, 25), "s5"),
+        ("u2", "page", date(2026, 10, 26), "s6"),
+        ("u3", "page", october, "s4"),
+        (None, "page", date(2026, 10, 11), None),
+        (None, "page", date(2026, 10, 11), None),
+        (None, "page", date(2026, 10, 12), None),
+        ("u1", "Email Opened", october, None),
+        ("u1", "Email Opened", october, None),
+        ("u1", "Email Link Clicked", october, None),
+        ("u2", "Email Opened", october, None),
+        ("u2", "Email Opened", october, None),
+        ("u1", "Product Reviewed", date(2026, 10, 20), "s1"),
+        ("u1", "Product Reviewed", date(2026, 10, 20), "s1"),
+        ("u1", "Product Shared", date(2026, 10, 20), "s1"),
+        ("u4", "page", date(2026, 6, 1), "s0"),
+        ("u5", "page", date(2026, 7, 1), "s7"),
+        ("u6", "page", date(2026, 9, 20), "s8"),
+    ]
+    events = [
+        _event(i, user, kind, day, context={"sessionId": sid} if sid else {})
+        for i, (user, kind, day, sid) in enumerate(rows)
+    ]
+    events += [_event(100 + i, user, "signed_in", date(2026, 1, 1)) for i, user in enumerate(USERS)]
+    return events
+
+
+@pytest.fixture
+def store(shop: Shopkeeper) -> dict[str, str]:
+    """The small store above; returns user -> customer id."""
+    result = shop.events.ingest(store_events())
+    assert not result.errors
+    with shop.db.transaction() as session:
+        ids = {}
+        for user in USERS:
+            customer = find_customer(session, user)
+            assert customer is not None
+            ids[user] = customer.id
+        orders = [
+            OrderIn(
+                id=oid,
+                customer_id=ids[user] if user else None,
+                status=status,
+                total=Decimal(total),
+                placed_at=datetime.combine(day, time(10), tzinfo=UTC),
+                lines=[
+                    OrderLineIn(sku="SKU1", quantity=2, unit_price=Decimal(total) / 2),
+                    OrderLineIn(sku="POST", name="POSTAGE", quantity=1, is_product=False),
+                ],
+            )
+            for oid, user, day, total, status in ORDERS
+        ]
+        shop.orders.record(session, orders)
+    return ids

@@ -50,6 +50,11 @@ REQUIRED: dict[str, str] = {
     "GET /v1/recommendations*": "read",
     # data-quality scorecard
     "GET /v1/quality": "read",
+    # customer value analytics
+    "GET /v1/analytics/rfm": "read",
+    "GET /v1/analytics/clv": "read",
+    "GET /v1/analytics/kpis": "read",
+    "GET /v1/analytics/cohorts": "read",
     # administration
     "* /v1/keys*": "admin",
     "* /v1/merges*": "admin",

@@ -1,5 +1,6 @@
 """Every ORM model, under one metadata (Alembic reads ``Base.metadata``)."""
 
+from shopkeeper.models.analytics import CustomerScore
 from shopkeeper.models.base import Base, new_id
 from shopkeeper.models.catalog import Product
 from shopkeeper.models.customers import Consent, Customer, Identity, Merge
@@ -16,6 +17,7 @@ __all__ = [
     "Base",
     "Consent",
     "Customer",
+    "CustomerScore",
     "Event",
     "Identity",
     "Merge",

@@ -54,6 +54,7 @@ PERSONAL_TABLES: dict[str, str] = {
     "merges": "delete",
     "orders": "anonymise",
     "audit_log": "pseudonymise",
+    "customer_scores": "delete",
 }
 
 #: Tables that hold nothing about a person (order lines are reached through anonymised orders).

@@ -1,0 +1,105 @@
+"""Analytics result shapes: what the API returns and the CLI prints, shaped for charting."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel
+
+Cell = str | int | float | date | None
+
+
+class RfmCustomer(BaseModel):
+    customer_id: str
+    recency_days: int
+    frequency: int
+    monetary_total: float
+    average_order_value: float
+    r: int
+    f: int
+    m: int
+    segment: str
+
+
+class RfmReport(BaseModel):
+    """Per-customer scores, customers per segment, and the 5×5 R/F grid of counts.
+
+    ``grid[r - 1][f - 1]`` is the number of customers with recency score r and frequency
+    score f: a heat-map a dashboard can draw as is.
+    """
+
+    reference_date: date
+    window_days: int | None
+    segments: dict[str, int]
+    grid: list[list[int]]
+    customers: list[RfmCustomer]
+
+
+class ClvCustomer(BaseModel):
+    customer_id: str
+    frequency: int
+    recency: float
+    T: float
+    monetary_value: float
+    p_alive: float
+    expected_purchases: float
+    clv: float
+    clv_low: float
+    clv_high: float
+
+
+class ClvReport(BaseModel):
+    """Fitted parameters, the interval's level, and per-customer CLV (highest first).
+
+    Recency, T and the BG/NBD parameters are in weeks; the interval is parameter uncertainty
+    (delta method, see :mod:`shopkeeper.analytics.clv`).
+    """
+
+    calibration_end: date
+    horizon_months: int
+    level: float
+    bgnbd: dict[str, float]
+    gamma_gamma: dict[str, float]
+    total_clv: float
+    customers: list[ClvCustomer]
+
+
+class KpiDefinition(BaseModel):
+    name: str
+    tag: str
+
+
+class KpiReport(BaseModel):
+    """One row per (period, dimension); ``columns`` lists the row keys in display order."""
+
+    grain: str
+    by: str | None
+    definitions: list[KpiDefinition]
+    columns: list[str]
+    rows: list[dict[str, Cell]]
+
+
+class CohortReport(BaseModel):
+    """Retention matrix: ``retention[i][k]`` for cohort ``cohorts[i]`` at month offset k
+    (null where nobody came back), with ``sizes[i]`` customers in the cohort."""
+
+    cohorts: list[date]
+    offsets: list[int]
+    sizes: list[int]
+    retention: list[list[float | None]]
+
+
+class ValuedCustomer(BaseModel):
+    """A high-value customer or advocate candidate, and why."""
+
+    customer_id: str
+    segment: str
+    m: int
+    monetary_total: float
+    advocacy_actions: int
+
+
+class WriteBackResult(BaseModel):
+    customers: int
+    with_clv: int
+    computed_at: datetime

@@ -1,0 +1,61 @@
+"""``shopkeeper rfm | clv | kpis | cohorts``: tables, ``--json`` and ``--svg``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from shopkeeper.application import Shopkeeper
+from shopkeeper.cli import _load, app, console
+
+
+@pytest.fixture
+def cli(shop: Shopkeeper, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("SHOPKEEPER_DATA_DIR", str(shop.settings.data_dir))
+    monkeypatch.setenv("SHOPKEEPER_DATABASE_URL", shop.settings.resolved_database_url)
+    monkeypatch.setattr(console, "width", 240)
+    _load()
+    return CliRunner()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_rfm_table_json_svg_and_write_back(
+    cli: CliRunner, shop: Shopkeeper, store: Any, tmp_path: Path
+) -> None:
+    svg = tmp_path / "rfm.svg"
+    args = ["rfm", "--reference-date", "2026-11-01", "--svg", str(svg), "--write-back"]
+    result = cli.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Champions" in result.output
+    assert "stored scores of 6 customers" in result.output
+    assert svg.read_text().startswith("<svg")
+    with shop.db.sessions() as session:
+        assert shop.analytics.score_of(session, "u1") is not None
+    as_json = cli.invoke(app, ["rfm", "--reference-date", "2026-11-01", "--json"])
+    assert json.loads(as_json.output)["reference_date"] == "2026-11-01"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_kpis_and_cohorts(cli: CliRunner, store: Any, tmp_path: Path) -> None:
+    result = cli.invoke(app, ["kpis", "--grain", "month"])
+    assert result.exit_code == 0, result.output
+    assert "2026-10-01" in result.output
+    assert "(leading)" in result.output
+    svg = tmp_path / "cohorts.svg"
+    cohorts = cli.invoke(app, ["cohorts", "--svg", str(svg)])
+    assert cohorts.exit_code == 0, cohorts.output
+    assert "2026-09" in cohorts.output
+    assert "50%" in cohorts.output
+    assert "50%" in svg.read_text()
+    as_json = cli.invoke(app, ["cohorts", "--json"])
+    assert json.loads(as_json.output)["sizes"] == [1, 1, 1, 2, 1]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_clv_without_repeat_customers_is_an_error(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["clv"])
+    assert result.exit_code != 0

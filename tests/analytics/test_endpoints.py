@@ -1,0 +1,58 @@
+"""``GET /v1/analytics/*``: read scope, JSON shaped for charting, bad input as 422."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import basic
+
+from .conftest import REFERENCE
+
+
+def test_rfm_is_read_scoped_and_chartable(
+    client: TestClient, keys: dict[str, str], store: Any
+) -> None:
+    assert client.get("/v1/analytics/rfm").status_code == 401
+    assert client.get("/v1/analytics/rfm", headers=basic(keys["write"])).status_code == 403
+    response = client.get(
+        "/v1/analytics/rfm",
+        params={"reference_date": str(REFERENCE), "limit": 2},
+        headers=basic(keys["read"]),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert len(body["grid"]) == 5
+    assert all(len(row) == 5 for row in body["grid"])
+    assert sum(body["segments"].values()) == 6
+    assert len(body["customers"]) == 2
+    assert body["customers"][0]["customer_id"] == store["u1"]  # R5 F4: the best scores
+
+
+def test_kpis_and_cohorts(client: TestClient, keys: dict[str, str], store: Any) -> None:
+    headers = basic(keys["read"])
+    kpis = client.get(
+        "/v1/analytics/kpis",
+        params={"grain": "month", "start": "2026-10-01T00:00:00Z", "end": "2026-11-01T00:00:00Z"},
+        headers=headers,
+    )
+    assert kpis.status_code == 200, kpis.text
+    (row,) = kpis.json()["rows"]
+    assert row["period"] == "2026-10-01"
+    assert row["aov"] == 84.0
+    assert "conversion_rate" in kpis.json()["columns"]
+    cohorts = client.get("/v1/analytics/cohorts", params={"max_offset": 1}, headers=headers)
+    assert cohorts.status_code == 200
+    assert cohorts.json()["offsets"] == [0, 1]
+    assert cohorts.json()["retention"][3] == [1.0, 0.5]
+
+
+def test_bad_input_is_422(client: TestClient, keys: dict[str, str]) -> None:
+    headers = basic(keys["read"])
+    assert client.get("/v1/analytics/kpis?grain=year", headers=headers).status_code == 422
+    assert client.get("/v1/analytics/rfm?window_days=0", headers=headers).status_code == 422
+    # An empty shop has no repeat customers: the models cannot be fitted.
+    response = client.get("/v1/analytics/clv", headers=headers)
+    assert response.status_code == 422
+    assert response.json()["detail"]["field"] == "calibration_end"
