@@ -25,6 +25,7 @@ ROUTERS = (
     "shopkeeper.identities.endpoints",
     "shopkeeper.quality.endpoints",
     "shopkeeper.analytics.endpoints",
+    "shopkeeper.recommendations.endpoints",
 )
 
 

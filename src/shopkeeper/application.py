@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from shopkeeper.events.service import EventService
     from shopkeeper.orders.service import OrderService
     from shopkeeper.privacy.service import PrivacyService
+    from shopkeeper.recommendations.service import RecommendationService
 
 
 @dataclass
@@ -88,3 +89,9 @@ class Shopkeeper:
         from shopkeeper.analytics.service import AnalyticsService
 
         return AnalyticsService(self)
+
+    @cached_property
+    def recommendations(self) -> RecommendationService:
+        from shopkeeper.recommendations.service import RecommendationService
+
+        return RecommendationService(self)

@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "shopkeeper.imports.commands",
     "shopkeeper.quality.commands",
     "shopkeeper.analytics.commands",
+    "shopkeeper.recommendations.commands",
 )
 
 

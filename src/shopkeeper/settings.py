@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `shopkeeper serve` binds to.")
     port: int = Field(8000, description="Port `shopkeeper serve` listens on.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Server processes for `shopkeeper serve` (2 uses both cores of a small "
+        "machine for parsing; the store still commits one writer at a time).",
+    )
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
     log_json: bool = Field(True, description="Write logs as one JSON object per line.")
     max_event_bytes: int = Field(32 * 1024, description="Largest single event accepted (bytes).")

@@ -18,12 +18,13 @@ def migrate() -> None:
 def serve(
     host: str = typer.Option(None, help="Bind address (default SHOPKEEPER_HOST)."),
     port: int = typer.Option(None, help="Port (default SHOPKEEPER_PORT)."),
+    workers: int = typer.Option(None, min=1, help="Processes (default SHOPKEEPER_WORKERS)."),
 ) -> None:
     """Serve the API (and dashboard) with uvicorn."""
     from shopkeeper.ops.server import run
 
     shop = open_shop()
-    run(shop, host=host or shop.settings.host, port=port or shop.settings.port)
+    run(shop, host=host or shop.settings.host, port=port or shop.settings.port, workers=workers)
 
 
 @app.command()

@@ -1,0 +1,1 @@
+"""Recommendations: models trained from the store, served per placement with business rules."""

@@ -1,0 +1,33 @@
+"""``GET /v1/recommendations``: one route for every placement (read key)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from shopkeeper.dependencies import ReadKey, ShopDep
+from shopkeeper.recommendations.schemas import Recommendations
+
+router = APIRouter(prefix="/v1/recommendations", tags=["recommendations"])
+
+
+@router.get("", response_model=Recommendations)
+def recommendations(
+    shop: ShopDep,
+    _key: ReadKey,
+    placement: Annotated[str, Query(max_length=40)],
+    customer: Annotated[str | None, Query(max_length=320)] = None,
+    anonymous_id: Annotated[str | None, Query(alias="anonymousId", max_length=320)] = None,
+    product: Annotated[str | None, Query(max_length=100)] = None,
+    cart: Annotated[
+        str | None, Query(max_length=5000, description="Skus, comma-separated.")
+    ] = None,
+    k: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> Recommendations:
+    """Items for a placement (for_you, also_bought, bought_together, similar, trending,
+    recently_viewed, buy_again, cart), each with a reason, and the strategy that chose them."""
+    skus = [s.strip() for s in cart.split(",") if s.strip()] if cart else None
+    return shop.recommendations.recommend(
+        placement, customer=customer, anonymous_id=anonymous_id, product=product, cart=skus, k=k
+    )

@@ -1,0 +1,245 @@
+"""Model versions on disk: one directory per version, switched by an atomic ``current`` pointer.
+
+Layout under ``<data_dir>/models/``::
+
+    v000002-20261102T120000Z/arrays.npz       numeric arrays (sparse matrices as CSR parts)
+    v000002-20261102T120000Z/manifest.json    ids, titles, categories, vocabulary, stats
+    current                                   the name of the version being served
+
+A version is written into a hidden temporary directory, fsynced, renamed into place, and only
+then is ``current`` replaced (``os.replace`` of a fsynced temp file), so a reader either sees
+the old version or the complete new one — never a half-written model. A version holds item-level
+statistics only (no customer ids): who bought what is read from the store at request time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from shopkeeper.errors import Unavailable
+from shopkeeper.recsys.interactions import FloatArray
+
+__all__ = ["ModelStore", "ModelVersion"]
+
+POINTER = "current"
+#: Versions kept on disk besides the current one (older ones are deleted after a swap).
+KEEP_PREVIOUS = 2
+SPARSE = ("also_bought", "bought_together", "for_you", "features")
+DENSE = ("trending", "bestsellers", "source_trending", "idf", "rebuy_days", "consumable")
+
+
+@dataclass(frozen=True, eq=False)
+class ModelVersion:
+    """Everything serving needs, aligned on :attr:`item_ids` (one column per product).
+
+    Attributes:
+        version: Directory name; sorts by training time.
+        trained_at: ISO timestamp of the training run.
+        item_ids: Product skus, sorted.
+        titles / categories / brands: Catalogue fields per item (``None`` when unknown).
+        in_stock: Stock flag per item at training time (serving re-reads it from the store).
+        trending: Time-decayed popularity per item (purchases, adds, views).
+        bestsellers: All-time distinct buyers per item.
+        sources: Traffic sources with their own trending row in ``source_trending``.
+        also_bought: Item × item cosine over customers' purchases (rows pruned).
+        bought_together: Item × item basket confidence, kept only where lift > 1.
+        for_you: Item × item EASE weights (or cosine for big catalogues), rows pruned.
+        features: Item × token content vectors (L2-normalised TF-IDF).
+        vocabulary / idf / field_weights: How to vectorise a product trained after the fact.
+        rebuy_days: Median days between repeat purchases per item (NaN when never re-bought).
+        consumable: Whether customers re-buy the item (exclude-already-bought is off for it).
+        stats: Counts for the manifest (customers, orders, events used).
+    """
+
+    version: str
+    trained_at: str
+    item_ids: tuple[str, ...]
+    titles: tuple[str | None, ...]
+    categories: tuple[str | None, ...]
+    brands: tuple[str | None, ...]
+    in_stock: tuple[bool, ...]
+    trending: FloatArray
+    bestsellers: FloatArray
+    sources: tuple[str, ...]
+    source_trending: FloatArray
+    also_bought: Any
+    bought_together: Any
+    for_you: Any
+    features: Any
+    vocabulary: tuple[str, ...]
+    idf: FloatArray
+    field_weights: dict[str, float]
+    rebuy_days: FloatArray
+    consumable: Any
+    stats: dict[str, int] = field(default_factory=dict)
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Sku → column."""
+        return {sku: n for n, sku in enumerate(self.item_ids)}
+
+    @cached_property
+    def token_index(self) -> dict[str, int]:
+        """Content token → feature column."""
+        return {token: n for n, token in enumerate(self.vocabulary)}
+
+    @cached_property
+    def top_categories(self) -> tuple[str | None, ...]:
+        """First level of each item's category path (what diversity and bestsellers group by)."""
+        return tuple(top_category(c) for c in self.categories)
+
+    def title(self, item: int) -> str:
+        """A product's title for explanations, falling back to its sku."""
+        return self.titles[item] or self.item_ids[item]
+
+
+def top_category(path: str | None) -> str | None:
+    """``"women/dresses"`` → ``"women"``."""
+    if not path:
+        return None
+    head = path.strip("/").split("/")[0].strip()
+    return head.lower() or None
+
+
+class ModelStore:
+    """Reads and writes versions under one directory; :meth:`current` caches the loaded one."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._loaded: ModelVersion | None = None
+
+    def next_name(self, stamp: str) -> str:
+        """A new version name: a sequence number (so names sort by age) and the stamp."""
+        names = [p.name for p in self.root.glob("v*-*") if p.is_dir()] if self.root.exists() else []
+        seq = max((int(n[1:].split("-")[0]) for n in names if n[1:7].isdigit()), default=0)
+        return f"v{seq + 1:06d}-{stamp}"
+
+    def current_name(self) -> str | None:
+        """The version the pointer names, or ``None`` before the first training."""
+        try:
+            return (self.root / POINTER).read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def current(self) -> ModelVersion:
+        """The served version, loaded once and reloaded when the pointer changes.
+
+        Raises:
+            Unavailable: No model has been trained yet (run ``shopkeeper train``).
+        """
+        name = self.current_name()
+        if name is None:
+            raise Unavailable(
+                "no recommendation model yet: run `shopkeeper train`",
+                detail={"field": "model"},
+            )
+        loaded = self._loaded
+        if loaded is None or loaded.version != name:
+            loaded = self.load(name)
+            self._loaded = loaded
+        return loaded
+
+    def load(self, name: str) -> ModelVersion:
+        """Read one version from disk (fully into memory: the files may be deleted later)."""
+        directory = self.root / name
+        manifest = json.loads((directory / "manifest.json").read_text())
+        with np.load(directory / "arrays.npz") as npz:
+            arrays = {key: npz[key] for key in npz.files}
+        values: dict[str, Any] = {key: arrays[key] for key in DENSE}
+        for key in SPARSE:
+            parts = (arrays[f"{key}.data"], arrays[f"{key}.indices"], arrays[f"{key}.indptr"])
+            values[key] = sp.csr_matrix(parts, shape=tuple(arrays[f"{key}.shape"]))
+        values["consumable"] = values["consumable"].astype(bool)
+        for key in ("item_ids", "titles", "categories", "brands", "in_stock"):
+            values[key] = tuple(manifest[key])
+        values["sources"] = tuple(manifest["sources"])
+        values["vocabulary"] = tuple(manifest["vocabulary"])
+        return ModelVersion(
+            version=name,
+            trained_at=manifest["trained_at"],
+            field_weights=manifest["field_weights"],
+            stats=manifest["stats"],
+            **values,
+        )
+
+    def save(self, model: ModelVersion) -> Path:
+        """Write ``model`` completely, then point ``current`` at it (the atomic swap)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = self.root / f".tmp-{model.version}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        arrays: dict[str, Any] = {key: getattr(model, key) for key in DENSE}
+        for key in SPARSE:
+            matrix = sp.csr_matrix(getattr(model, key))
+            arrays |= {
+                f"{key}.data": matrix.data,
+                f"{key}.indices": matrix.indices,
+                f"{key}.indptr": matrix.indptr,
+                f"{key}.shape": np.asarray(matrix.shape),
+            }
+        with open(staging / "arrays.npz", "wb") as fh:
+            np.savez(fh, **arrays)
+            _sync(fh)
+        manifest = {
+            "version": model.version,
+            "trained_at": model.trained_at,
+            "item_ids": model.item_ids,
+            "titles": model.titles,
+            "categories": model.categories,
+            "brands": model.brands,
+            "in_stock": model.in_stock,
+            "sources": model.sources,
+            "vocabulary": model.vocabulary,
+            "field_weights": model.field_weights,
+            "stats": model.stats,
+        }
+        with open(staging / "manifest.json", "w") as fh:
+            json.dump(manifest, fh)
+            _sync(fh)
+        final = self.root / model.version
+        os.replace(staging, final)
+        self._point_to(model.version)
+        self._prune(model.version)
+        return final
+
+    def _point_to(self, name: str) -> None:
+        temp = self.root / f".{POINTER}.tmp"
+        with open(temp, "w") as fh:
+            fh.write(name)
+            _sync(fh)
+        os.replace(temp, self.root / POINTER)
+        _sync_dir(self.root)
+
+    def _prune(self, keep: str) -> None:
+        versions = sorted(p.name for p in self.root.glob("v*-*") if p.is_dir())
+        old = [v for v in versions if v != keep][: max(len(versions) - 1 - KEEP_PREVIOUS, 0)]
+        for name in old:
+            shutil.rmtree(self.root / name, ignore_errors=True)
+
+
+def _sync(fh: Any) -> None:
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def _sync_dir(path: Path) -> None:
+    """Make the rename durable (directory entries are data too); a no-op where unsupported."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
