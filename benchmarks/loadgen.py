@@ -159,10 +159,17 @@ async def closed_loop(
                 try:
                     status, body = await connection.request(item.raw)
                 except (OSError, asyncio.IncompleteReadError):
-                    result.errors += 1
+                    # the server may close a keep-alive connection that sat idle (uvicorn: 5 s);
+                    # resend once on a new one — messageIds make a resent batch harmless
                     connection.close()
                     connection = await HTTPConnection.open(host, port)
-                    continue
+                    try:
+                        status, body = await connection.request(item.raw)
+                    except (OSError, asyncio.IncompleteReadError):
+                        result.errors += 1
+                        connection.close()
+                        connection = await HTTPConnection.open(host, port)
+                        continue
                 result.latencies.append(time.perf_counter() - sent_at)
                 statuses[status] += 1
                 result.accepted += _accepted(status, body, item.weight)
