@@ -155,3 +155,21 @@ def test_bad_requests_name_the_field(trained: Shopkeeper) -> None:
 def test_no_model_yet_is_unavailable(store: Shopkeeper) -> None:
     with pytest.raises(Unavailable):
         store.recommendations.recommend("trending")
+
+
+def test_trending_on_a_product_page_stays_in_its_category(trained: Shopkeeper) -> None:
+    result = trained.recommendations.recommend("trending", product="coffee", k=10)
+    assert result.strategy == "trending_in_category"
+    assert result.items[0].reason == "popular in drinks right now"
+    model = trained.recommendations.model()
+    assert {model.top_categories[model.index[s]] for s in skus(result)} == {"drinks"}
+    assert "coffee" not in skus(result)
+
+
+def test_an_empty_shop_trains_and_answers_with_empty_lists(shop: Shopkeeper) -> None:
+    model = shop.recommendations.train()
+    assert model.stats["items"] == 0
+    for placement, kwargs in (("trending", {}), ("similar", {"product": "x"})):
+        result = shop.recommendations.recommend(placement, **kwargs)  # type: ignore[arg-type]
+        assert result.items == []
+        assert result.strategy == "category_bestsellers"

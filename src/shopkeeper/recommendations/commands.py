@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import closing
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -11,16 +13,28 @@ from rich.table import Table
 from shopkeeper.cli import app, console, open_shop
 from shopkeeper.recommendations.training import STAGES
 
+if TYPE_CHECKING:
+    from shopkeeper.application import Shopkeeper
+
 
 @app.command("train")
-def train_command() -> None:
+def train_command(
+    every: float | None = typer.Option(
+        None, "--every", min=1.0, help="Retrain every this many minutes until interrupted."
+    ),
+) -> None:
     """Build every recommendation model from the store and swap the new version in."""
-    with (
-        closing(open_shop()) as shop,
-        Progress(
-            TextColumn("{task.description:<16}"), BarColumn(), TimeElapsedColumn(), console=console
-        ) as progress,
-    ):
+    with closing(open_shop()) as shop:
+        while True:
+            _train_once(shop)
+            if every is None:
+                return
+            time.sleep(every * 60.0)
+
+
+def _train_once(shop: Shopkeeper) -> None:
+    columns = (TextColumn("{task.description:<16}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
         task = progress.add_task("starting", total=len(STAGES))
         done = -1
 

@@ -32,6 +32,7 @@ class Recommendations(BaseModel):
     strategy: str = Field(
         description="What produced the list: personalised, personalised+session, also_bought, "
         "association, content, content+behaviour, trending, trending_by_source, "
+        "trending_in_category, "
         "category_bestsellers, recently_viewed, repeat, cart_complements(+session)."
     )
     model_version: str

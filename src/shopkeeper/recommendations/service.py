@@ -304,6 +304,13 @@ class RecommendationService:
 
     def _trending(self, session: Session, model: ModelVersion, request: Request) -> Proposal:
         visitor = request.visitor
+        viewed = model.index.get(str(request.product))
+        if request.placement == "trending" and viewed is not None:
+            category = model.top_categories[viewed]
+            row = np.where(model.in_categories({category}), model.trending, 0.0)
+            if category and (row > 0).any():
+                text = f"popular in {category} right now"
+                return "trending_in_category", _candidates(model, row, text)
         source = repository.latest_source(session, visitor.user_ids, visitor.anonymous_ids)
         if source in model.sources:
             row = model.source_trending[model.sources.index(str(source))]
@@ -317,7 +324,7 @@ class RecommendationService:
     def _bestsellers(self, model: ModelVersion, categories: set[str | None] | None) -> Proposal:
         scores = model.bestsellers.copy()
         if categories:
-            mask = np.array([c in categories for c in model.top_categories])
+            mask = model.in_categories(categories)
             if (scores[mask] > 0).any():
                 scores[~mask] = 0.0
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -96,7 +96,7 @@ def train(
 
     stage("also_bought")
     customers = _customer_interactions(bought, skus)
-    knn = ItemKNN(CooccurrenceConfig("cosine", neighbours=cfg.neighbours)).fit(customers)
+    also_bought = _item_knn(customers, "cosine", cfg)
 
     stage("bought_together")
     together = _association(bought, index, cfg)
@@ -135,7 +135,7 @@ def train(
         bestsellers=bestsellers,
         sources=sources,
         source_trending=by_source,
-        also_bought=knn.similarity,
+        also_bought=also_bought,
         bought_together=together,
         for_you=for_you,
         features=features,
@@ -190,6 +190,9 @@ def _customer_interactions(
 ) -> Interactions:
     """Customers × items from purchases (and adds, when events are given)."""
     adds = [e for e in events if e.kind == "product_added"]
+    if not bought and not adds:
+        empty = sp.csr_matrix((0, len(skus)))
+        return Interactions(empty, (), tuple(skus), np.zeros(0), np.zeros(0, dtype=np.int64))
     users = [p.customer_id for p in bought] + [e.customer_id for e in adds]
     items = [p.sku for p in bought] + [e.sku for e in adds]
     stamps = [p.placed_at.timestamp() for p in bought] + [e.timestamp.timestamp() for e in adds]
@@ -215,14 +218,24 @@ def _association(bought: Sequence[Purchase], index: Mapping[str, int], cfg: Trai
     return prune_rows(matrix, cfg.neighbours)
 
 
+def _item_knn(
+    interactions: Interactions, similarity: Literal["cosine", "bm25"], cfg: TrainingConfig
+) -> Any:
+    """Pruned item-item similarity; all zeros for a shop without purchases yet."""
+    n_items = interactions.shape[1]
+    if not interactions.matrix.nnz:
+        return sp.csr_matrix((n_items, n_items))
+    config = CooccurrenceConfig(similarity, neighbours=cfg.neighbours)
+    return ItemKNN(config).fit(interactions).similarity
+
+
 def _for_you(interactions: Interactions, cfg: TrainingConfig) -> Any:
-    """EASE weights (positive part, pruned) or cosine neighbours for big catalogues."""
+    """EASE weights (positive part, pruned), or BM25 neighbours for big catalogues."""
     if interactions.shape[1] <= cfg.ease_max_items and interactions.matrix.nnz:
         weights = Ease(EaseConfig(cfg.ease_l2)).fit(interactions).weights
         weights = np.where(weights > 0, weights, 0.0)
         return prune_rows(sp.csr_matrix(weights), cfg.neighbours)
-    knn = ItemKNN(CooccurrenceConfig("bm25", neighbours=cfg.neighbours))
-    return knn.fit(interactions).similarity
+    return _item_knn(interactions, "bm25", cfg)
 
 
 def _content_index(

@@ -97,6 +97,19 @@ class ModelVersion:
         """First level of each item's category path (what diversity and bestsellers group by)."""
         return tuple(top_category(c) for c in self.categories)
 
+    @cached_property
+    def category_codes(self) -> tuple[dict[str | None, int], Any]:
+        """Top category → code, and the code of each item (for per-category masks)."""
+        codes: dict[str | None, int] = {}
+        per_item = np.asarray([codes.setdefault(c, len(codes)) for c in self.top_categories])
+        return codes, per_item.astype(np.int64)
+
+    def in_categories(self, categories: set[str | None]) -> Any:
+        """Boolean mask of the items whose top category is one of ``categories``."""
+        codes, per_item = self.category_codes
+        wanted = [codes[c] for c in categories if c in codes]
+        return np.isin(per_item, np.asarray(wanted, dtype=np.int64))
+
     def title(self, item: int) -> str:
         """A product's title for explanations, falling back to its sku."""
         return self.titles[item] or self.item_ids[item]
