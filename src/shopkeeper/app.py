@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shopkeeper.application import Shopkeeper
 from shopkeeper.errors import ShopkeeperError
 from shopkeeper.ops.logging import log
+from shopkeeper.ops.metrics import Metrics
 from shopkeeper.responses import JSONBody
 
 ROUTERS = (
@@ -66,23 +68,47 @@ def create_app(shop: Shopkeeper) -> FastAPI:
             status_code=422,
         )
 
-    @app.middleware("http")
-    async def _observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except Exception:
-            log.exception("unhandled error", path=request.url.path, method=request.method)
-            response = JSONBody(
-                {"error": "internal_error", "message": "internal error"}, status_code=500
-            )
-        route: Any = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        elapsed = time.perf_counter() - started
-        shop.metrics.requests.labels(request.method, path, str(response.status_code)).inc()
-        shop.metrics.latency.labels(request.method, path).observe(elapsed)
-        return response
-
+    app.add_middleware(ObserveMiddleware, metrics=shop.metrics)
     return app
+
+
+class ObserveMiddleware:
+    """Request metrics and a JSON 500 for anything unexpected, as plain ASGI.
+
+    (Starlette's ``BaseHTTPMiddleware`` wraps every request in extra tasks and streams; on the
+    single-event ingest path that cost as much as the endpoint.)
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def observe_send(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observe_send)
+        except Exception:
+            log.exception("unhandled error", path=scope.get("path"), method=scope.get("method"))
+            if response_started:
+                raise
+            status = 500
+            error = JSONBody({"error": "internal_error", "message": "internal error"}, 500)
+            await error(scope, receive, send)
+        route: Any = scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        method = scope.get("method", "")
+        self.metrics.requests.labels(method, path, str(status)).inc()
+        self.metrics.latency.labels(method, path).observe(time.perf_counter() - started)
