@@ -6,6 +6,7 @@ parameter here, not a second copy of the tests.
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
@@ -27,7 +28,12 @@ from shopkeeper.settings import Settings
 CDNOW_END = date(1997, 9, 30)
 
 
-@pytest.fixture(params=["duckdb"])
+#: Engines every analytics test runs on. Spark joins when PySpark is installed (it is not in
+#: the default dev install: building it takes minutes), with no other change to the tests.
+ENGINES = ("duckdb", "spark") if importlib.util.find_spec("pyspark") else ("duckdb",)
+
+
+@pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseBackend]:
     con = analytics_engine.connect(Settings(data_dir=tmp_path, analytics_engine=request.param))
     yield con
@@ -156,9 +162,10 @@ def store_events() -> list[dict[str, Any]]:
     return events
 
 
-@pytest.fixture
-def store(shop: Shopkeeper) -> dict[str, str]:
-    """The small store above; returns user -> customer id."""
+@pytest.fixture(params=ENGINES)
+def store(shop: Shopkeeper, request: pytest.FixtureRequest) -> dict[str, str]:
+    """The small store above, analysed on each of :data:`ENGINES`; returns user -> customer id."""
+    shop.settings = shop.settings.model_copy(update={"analytics_engine": request.param})
     result = shop.events.ingest(store_events())
     assert not result.errors
     with shop.db.transaction() as session:

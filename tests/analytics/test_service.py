@@ -46,6 +46,9 @@ def test_high_value_and_advocates(shop: Shopkeeper, store: Any) -> None:
         advocates = shop.analytics.advocates(session, REFERENCE)
     assert [v.customer_id for v in high] == [store[u] for u in ("u4", "u2", "u1", "u3")]
     assert [(v.customer_id, v.advocacy_actions) for v in advocates] == [(store["u1"], 3)]
+    with shop.db.sessions() as session:
+        anyone = shop.analytics.advocates(session, REFERENCE, min_actions=1, high_value_only=False)
+    assert [v.customer_id for v in anyone] == [store["u1"]]  # nobody else reviews or shares
     with shop.db.sessions() as session, pytest.raises(Invalid):
         shop.analytics.advocates(session, REFERENCE, min_actions=0)
 

@@ -116,6 +116,17 @@ KPI_COLUMNS = (
 )
 
 
+SHORT = {
+    "conversion_rate": "conv.",
+    "revenue_per_visitor": "rev/visitor",
+    "items_per_order": "items/order",
+    "repeat_purchase_rate": "repeat",
+    "email_ctr": "e-mail CTR",
+    "return_rate": "returns",
+    "revenue_change": "revenue Δ",
+}
+
+
 @app.command("kpis")
 def kpis(
     grain: str = typer.Option("month", "--grain", help="day, week or month."),
@@ -136,12 +147,15 @@ def kpis(
 
 
 def kpi_table(report: KpiReport) -> Table:
+    """KPIs as columns, headed by a short name and its tag (L leading, G lagging)."""
     tags = {d.name: d.tag for d in report.definitions}
-    headers = [f"{c}\n({tags.get(c, 'change')})" for c in KPI_COLUMNS]
-    table = Table("period", "dimension", *headers, title=f"KPIs by {report.grain}")
+    headers = [f"{SHORT.get(c, c)}\n({tags.get(c, 'change')})" for c in KPI_COLUMNS]
+    keys = ["period"] if report.by is None else ["period", report.by]
+    table = Table(*keys, *headers, title=f"KPIs by {report.grain}")
     for row in report.rows:
         cells = (_fmt(row[c]) for c in KPI_COLUMNS)
-        table.add_row(str(row["period"]), str(row["dimension"]), *cells)
+        first = [str(row["period"])] + ([] if report.by is None else [str(row["dimension"])])
+        table.add_row(*first, *cells)
     return table
 
 

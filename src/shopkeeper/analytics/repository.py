@@ -6,6 +6,12 @@ Arrow record batch, and the batches registered as a table of the Ibis backend. A
 hand-over format because every Ibis backend accepts it (DuckDB zero-copy, Spark through its
 Arrow path), so the expressions in ``summary``, ``kpis`` and ``cohorts`` run unchanged.
 
+Measured on the Online Retail import (541,909 rows -> 25,900 orders, 22,064 of them loaded,
+536k order lines aggregated to item counts in SQL) in a SQLite store on a shared 2-core
+machine: orders + events + scores read and registered in DuckDB in 0.9-1.2 s, peak RSS of the
+whole process 310 MB; a full ``shopkeeper rfm`` / ``cohorts`` / ``kpis`` run (start-up, load,
+compute, print) takes about 4 s each.
+
 Customer ids are resolved here, once: a merged-away profile's orders and events count for the
 profile it joined (one level of ``merged_into_id``, which is what merges produce), and an
 event belongs to the customer of its ``userId`` identity, else of its ``anonymousId``.

@@ -104,11 +104,22 @@ class AnalyticsService:
         )
 
     def advocates(
-        self, session: Session, reference_date: date | None = None, *, min_actions: int = 2
+        self,
+        session: Session,
+        reference_date: date | None = None,
+        *,
+        min_actions: int = 2,
+        high_value_only: bool = True,
     ) -> list[ValuedCustomer]:
         """Advocate candidates: high-value customers with at least ``min_actions`` reviews,
         shares, referrals or social shares (:data:`ADVOCACY_KINDS`) up to the reference day.
 
+        ``high_value_only=False`` drops the value condition and keeps every customer with an
+        order. Measured on the simulator (1,000 customers, 365 days, seed 1; 41 planted
+        influencers found in the store, 10 of them never ordered and so never review or
+        share): min_actions=3 gives precision 0.84 / recall 0.39 with the value condition and
+        0.88 / 0.51 without it (0.88 / 0.68 counting only influencers who ordered) — half the
+        planted influencers are not high value, which caps recall.
         Sorted by advocacy actions, then spend.
         """
         if min_actions < 1:
@@ -120,7 +131,10 @@ class AnalyticsService:
             ev = ev.filter(ev.kind.isin(sorted(ADVOCACY_KINDS)) & ev.customer_id.notnull())
             counts = ev.group_by("customer_id").aggregate(actions=ev.count()).to_pandas()
         actions = dict(zip(counts.customer_id, counts.actions.astype(int), strict=True))
-        valued = _valued(self.high_value(session, reference), actions)
+        pool = self.high_value(session, reference) if high_value_only else None
+        if pool is None:
+            pool = _valued(self.rfm(session, reference).customers, {})
+        valued = _valued(pool, actions)
         chosen = [v for v in valued if v.advocacy_actions >= min_actions]
         return sorted(chosen, key=lambda v: (-v.advocacy_actions, -v.monetary_total))
 
