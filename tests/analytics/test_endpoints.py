@@ -56,3 +56,15 @@ def test_bad_input_is_422(client: TestClient, keys: dict[str, str]) -> None:
     response = client.get("/v1/analytics/clv", headers=headers)
     assert response.status_code == 422
     assert response.json()["detail"]["field"] == "calibration_end"
+
+
+def test_rfm_movements(client: TestClient, keys: dict[str, str], store: Any) -> None:
+    response = client.get(
+        "/v1/analytics/rfm/movements",
+        params={"before": "2026-10-01", "after": str(REFERENCE)},
+        headers=basic(keys["read"]),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert {"before": None, "after": "Promising", "customer_id": store["u2"]} in body["customers"]
+    assert sum(t["customers"] for t in body["transitions"]) == len(body["customers"])

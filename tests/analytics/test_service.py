@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -143,3 +144,18 @@ def test_empty_store(shop: Shopkeeper) -> None:
         assert shop.analytics.kpis(session).rows == []
         with pytest.raises(Invalid):
             shop.analytics.clv(session)
+
+
+def test_movements_between_two_days(shop: Shopkeeper, store: Any) -> None:
+    with shop.db.sessions() as session:
+        report = shop.analytics.movements(session, date(2026, 10, 1), REFERENCE)
+        then = {
+            c.customer_id: c.segment
+            for c in shop.analytics.rfm(session, date(2026, 10, 1)).customers
+        }
+    moved = {m.customer_id: (m.before, m.after) for m in report.customers}
+    assert moved[store["u2"]] == (None, rfm.Segment.PROMISING)  # new on 25 October: R4 F1
+    assert all(before == then.get(cid) for cid, (before, _) in moved.items())
+    assert sum(t.customers for t in report.transitions) == len(report.customers)
+    with shop.db.sessions() as session, pytest.raises(Invalid):
+        shop.analytics.movements(session, REFERENCE, REFERENCE)

@@ -52,6 +52,7 @@ REQUIRED: dict[str, str] = {
     "GET /v1/quality": "read",
     # customer value analytics
     "GET /v1/analytics/rfm": "read",
+    "GET /v1/analytics/rfm/movements": "read",
     "GET /v1/analytics/clv": "read",
     "GET /v1/analytics/kpis": "read",
     "GET /v1/analytics/cohorts": "read",

@@ -11,7 +11,13 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 
-from shopkeeper.analytics.schemas import ClvReport, CohortReport, KpiReport, RfmReport
+from shopkeeper.analytics.schemas import (
+    ClvReport,
+    CohortReport,
+    KpiReport,
+    MovementReport,
+    RfmReport,
+)
 from shopkeeper.dependencies import ReadKey, ShopDep
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
@@ -32,6 +38,21 @@ def rfm(
         report = shop.analytics.rfm(session, reference_date, window_days)
     best = sorted(report.customers, key=lambda c: (-c.r - c.f - c.m, c.customer_id))
     return report.model_copy(update={"customers": best[:limit]})
+
+
+@router.get("/rfm/movements")
+def rfm_movements(
+    shop: ShopDep,
+    _key: ReadKey,
+    before: date = Query(description="Earlier reference day."),
+    after: date | None = Query(None, description="Later reference day (default: today)."),
+    window_days: int | None = Query(None, ge=1),
+    limit: int = Limit,
+) -> MovementReport:
+    """Who changed RFM segment between two days, and how many per (before, after) pair."""
+    with shop.db.sessions() as session:
+        report = shop.analytics.movements(session, before, after, window_days)
+    return report.model_copy(update={"customers": report.customers[:limit]})
 
 
 @router.get("/clv")

@@ -35,6 +35,31 @@ class RfmReport(BaseModel):
     customers: list[RfmCustomer]
 
 
+class Transition(BaseModel):
+    before: str | None
+    after: str | None
+    customers: int
+
+
+class SegmentMove(BaseModel):
+    customer_id: str
+    before: str | None
+    after: str | None
+
+
+class MovementReport(BaseModel):
+    """Who changed RFM segment between two reference days (``None``: not a customer then).
+
+    ``transitions`` counts customers per (before, after) pair, largest first: the edges of a
+    Sankey chart.
+    """
+
+    before_date: date
+    after_date: date
+    transitions: list[Transition]
+    customers: list[SegmentMove]
+
+
 class ClvCustomer(BaseModel):
     customer_id: str
     frequency: int

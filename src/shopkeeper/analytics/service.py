@@ -29,8 +29,11 @@ from shopkeeper.analytics.schemas import (
     CohortReport,
     KpiDefinition,
     KpiReport,
+    MovementReport,
     RfmCustomer,
     RfmReport,
+    SegmentMove,
+    Transition,
     ValuedCustomer,
     WriteBackResult,
 )
@@ -90,6 +93,41 @@ class AnalyticsService:
             inputs = summary.rfm_inputs(orders, reference, window_days=window_days)
             frame = inputs.to_pandas().sort_values("customer_id", ignore_index=True)
         return _rfm_report(frame, reference, window_days)
+
+    def movements(
+        self,
+        session: Session,
+        before: date,
+        after: date | None = None,
+        window_days: int | None = None,
+    ) -> MovementReport:
+        """Segment changes between two reference days (who slipped from Loyal to At risk).
+
+        Each day is scored on its own (quintiles are relative to that day's customers), with
+        the same ``window_days``. Unchanged customers are left out.
+        """
+        after = after or self._today()
+        if before >= after:
+            raise Invalid("before must be earlier than after", detail={"field": "before"})
+        then = self.rfm(session, before, window_days)
+        now = self.rfm(session, after, window_days)
+        moved = rfm.movements(
+            {c.customer_id: rfm.Segment(c.segment) for c in then.customers},
+            {c.customer_id: rfm.Segment(c.segment) for c in now.customers},
+        )
+        counts = Counter((m.before, m.after) for m in moved)
+        return MovementReport(
+            before_date=before,
+            after_date=after,
+            transitions=[
+                Transition(before=b, after=a, customers=n)
+                for (b, a), n in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+            ],
+            customers=[
+                SegmentMove(customer_id=str(m.customer_id), before=m.before, after=m.after)
+                for m in moved
+            ],
+        )
 
     def high_value(
         self, session: Session, reference_date: date | None = None
