@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, and_, func, or_, select, union_all
+from sqlalchemy import Row, and_, func, select, union_all
 from sqlalchemy.orm import Session
 
 from shopkeeper.models import Customer, Event, Identity, Order, OrderLine, Product
@@ -22,6 +22,8 @@ from shopkeeper.models import Customer, Event, Identity, Order, OrderLine, Produ
 PRODUCT_KINDS = ("product_viewed", "product_added")
 #: Events read per visitor for session-aware re-ranking.
 RECENT_EVENTS = 30
+#: Identifiers of each kind whose events are read (a profile rarely has more than a few).
+MAX_KEYS = 10
 
 
 class Purchase(NamedTuple):
@@ -123,48 +125,51 @@ def purchases_of(session: Session, customer_ids: Sequence[str]) -> list[tuple[st
     return [(sku, placed_at) for sku, placed_at in session.execute(query)]
 
 
-def _visitor_filter(user_ids: Collection[str], anonymous_ids: Collection[str]) -> Any:
-    clauses = []
-    if user_ids:
-        clauses.append(Event.user_id.in_(list(user_ids)))
-    if anonymous_ids:
-        clauses.append(Event.anonymous_id.in_(list(anonymous_ids)))
-    return or_(*clauses)
+def _per_identifier(
+    user_ids: Collection[str], anonymous_ids: Collection[str]
+) -> list[tuple[Any, str]]:
+    """(column, value) pairs, one per identifier (the first :data:`MAX_KEYS` of each kind).
+
+    Each pair is queried alone so the database walks ``ix_events_user_ts`` /
+    ``ix_events_anon_ts`` backwards from the newest event and stops at the limit; an ``OR`` of
+    ``IN`` lists makes SQLite scan and sort the whole events table instead.
+    """
+    users = [(Event.user_id, v) for v in list(user_ids)[:MAX_KEYS]]
+    return users + [(Event.anonymous_id, v) for v in list(anonymous_ids)[:MAX_KEYS]]
 
 
 def recent_product_events(
     session: Session, user_ids: Collection[str], anonymous_ids: Collection[str]
 ) -> list[tuple[str, str, datetime]]:
     """(sku, kind, timestamp) of the visitor's last views and adds, newest first."""
-    if not user_ids and not anonymous_ids:
-        return []
-    query = (
-        select(Event.sku, Event.kind, Event.timestamp)
-        .where(
-            _visitor_filter(user_ids, anonymous_ids),
-            Event.kind.in_(PRODUCT_KINDS),
-            Event.sku.is_not(None),
+    rows: dict[int, tuple[datetime, str, str]] = {}
+    for column, value in _per_identifier(user_ids, anonymous_ids):
+        query = (
+            select(Event.id, Event.timestamp, Event.sku, Event.kind)
+            .where(column == value, Event.kind.in_(PRODUCT_KINDS), Event.sku.is_not(None))
+            .order_by(Event.timestamp.desc())
+            .limit(RECENT_EVENTS)
         )
-        .order_by(Event.timestamp.desc(), Event.id.desc())
-        .limit(RECENT_EVENTS)
-    )
-    return [(str(sku), kind, ts) for sku, kind, ts in session.execute(query)]
+        for event_id, timestamp, sku, kind in session.execute(query):
+            rows[event_id] = (timestamp, str(sku), kind)
+    newest = sorted(rows.items(), key=lambda row: (row[1][0], row[0]), reverse=True)
+    return [(sku, kind, ts) for _, (ts, sku, kind) in newest[:RECENT_EVENTS]]
 
 
 def latest_source(
     session: Session, user_ids: Collection[str], anonymous_ids: Collection[str]
 ) -> str | None:
     """The traffic source (utm source) of the visitor's latest event that has one."""
-    if not user_ids and not anonymous_ids:
-        return None
-    query = (
-        select(Event.source)
-        .where(_visitor_filter(user_ids, anonymous_ids), Event.source.is_not(None))
-        .order_by(Event.timestamp.desc())
-        .limit(1)
-    )
-    value = session.scalar(query)
-    return str(value) if value else None
+    found: list[tuple[datetime, str]] = []
+    for column, value in _per_identifier(user_ids, anonymous_ids):
+        query = (
+            select(Event.timestamp, Event.source)
+            .where(column == value, Event.source.is_not(None))
+            .order_by(Event.timestamp.desc())
+            .limit(1)
+        )
+        found += [(ts, str(source)) for ts, source in session.execute(query)]
+    return max(found)[1] if found else None
 
 
 def stock(session: Session, skus: Collection[str]) -> dict[str, bool]:

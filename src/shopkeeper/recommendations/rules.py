@@ -18,7 +18,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from shopkeeper.errors import Invalid
@@ -28,7 +28,10 @@ __all__ = ["DEFAULT_RULES", "Candidate", "RuleConfig", "RuleContext", "apply_rul
 
 @dataclass(frozen=True)
 class Candidate:
-    """One item a placement proposes, with what the rules read."""
+    """One item a placement proposes, with what the rules read.
+
+    ``explain``, when set, computes the reason lazily (for the items finally shown only).
+    """
 
     sku: str
     score: float
@@ -38,6 +41,7 @@ class Candidate:
     brand: str | None = None
     in_stock: bool = True
     consumable: bool = False
+    explain: Callable[[], str] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 from sqlalchemy.orm import Session
 
-from shopkeeper.customers.repository import find_customer, merged_into
 from shopkeeper.errors import Invalid
 from shopkeeper.recommendations import repository
 from shopkeeper.recommendations.rules import (
@@ -40,6 +40,7 @@ from shopkeeper.recommendations.training import (
     train,
 )
 from shopkeeper.recommendations.versions import ModelVersion
+from shopkeeper.recommendations.visitors import Visitor
 from shopkeeper.recsys.content import ItemContent
 
 if TYPE_CHECKING:
@@ -53,21 +54,6 @@ NEEDS_PRODUCT = frozenset({"also_bought", "bought_together", "similar"})
 SESSION_WEIGHT = {"product_added": 2.0, "product_viewed": 1.5}
 SESSION_DECAY = 0.85
 VERBS = {"bought": "bought", "product_viewed": "viewed", "product_added": "added"}
-
-
-@dataclass
-class Visitor:
-    """What the store knows about the person asking, read at request time."""
-
-    customer_ids: list[str] = field(default_factory=list)
-    user_ids: list[str] = field(default_factory=list)
-    anonymous_ids: list[str] = field(default_factory=list)
-    purchases: list[tuple[str, Any]] = field(default_factory=list)
-    recent: list[tuple[str, str, Any]] = field(default_factory=list)
-
-    @property
-    def known(self) -> bool:
-        return bool(self.customer_ids or self.recent)
 
 
 @dataclass
@@ -139,7 +125,7 @@ class RecommendationService:
             )
         model = self.model()
         with self.shop.db.sessions() as session:
-            visitor = self._visitor(session, customer, anonymous_id)
+            visitor = Visitor(session, customer, anonymous_id)
             request = Request(placement, visitor, product, tuple(cart or ()), k)
             strategy, candidates = getattr(self, f"_{placement}")(session, model, request)
             config = self.rules[placement]
@@ -150,12 +136,13 @@ class RecommendationService:
             ]
             pool = sorted(candidates, key=lambda c: -c.score)[: max(10 * k, 100)]
             stock = repository.stock(session, {c.sku for c in pool + pinned})
-        fresh = [replace(c, in_stock=stock.get(c.sku, c.in_stock)) for c in pool]
+            bought = visitor.purchases if config.exclude_bought else []
         context = RuleContext(
             viewing=product,
-            bought=frozenset(sku for sku, _ in visitor.purchases),
+            bought=frozenset(sku for sku, _ in bought),
             cart=frozenset(request.cart),
         )
+        fresh = [replace(c, in_stock=stock.get(c.sku, c.in_stock)) for c in pool]
         pins = [replace(c, in_stock=stock.get(c.sku, c.in_stock)) for c in pinned]
         chosen = apply_rules(fresh, config, context, k=k, pinned=pins)
         return Recommendations(
@@ -163,31 +150,15 @@ class RecommendationService:
             strategy=strategy,
             model_version=model.version,
             items=[
-                RecommendedItem(sku=c.sku, title=c.title, score=round(c.score, 6), reason=c.reason)
+                RecommendedItem(
+                    sku=c.sku,
+                    title=c.title,
+                    score=round(c.score, 6),
+                    reason=c.explain() if c.explain is not None else c.reason,
+                )
                 for c in chosen
             ],
         )
-
-    # --- the visitor ------------------------------------------------------------------------
-
-    def _visitor(self, session: Session, customer: str | None, anonymous_id: str | None) -> Visitor:
-        visitor = Visitor()
-        for identifier in (customer, anonymous_id):
-            found = find_customer(session, identifier) if identifier else None
-            if found is not None and found.id not in visitor.customer_ids:
-                visitor.customer_ids.append(found.id)
-        for customer_id in list(visitor.customer_ids):
-            visitor.customer_ids += merged_into(session, customer_id)
-        if visitor.customer_ids:
-            users, anonymous = repository.visitor_keys(session, visitor.customer_ids)
-            visitor.user_ids, visitor.anonymous_ids = users, anonymous
-            visitor.purchases = repository.purchases_of(session, visitor.customer_ids)
-        if anonymous_id and anonymous_id not in visitor.anonymous_ids:
-            visitor.anonymous_ids.append(anonymous_id)
-        visitor.recent = repository.recent_product_events(
-            session, visitor.user_ids, visitor.anonymous_ids
-        )
-        return visitor
 
     # --- placements: each returns (strategy, candidates) ------------------------------------
 
@@ -311,7 +282,7 @@ class RecommendationService:
             if category and (row > 0).any():
                 text = f"popular in {category} right now"
                 return "trending_in_category", _candidates(model, row, text)
-        source = repository.latest_source(session, visitor.user_ids, visitor.anonymous_ids)
+        source = visitor.source
         if source in model.sources:
             row = model.source_trending[model.sources.index(str(source))]
             if (row > 0).any():
@@ -384,15 +355,18 @@ def _candidates(
 ) -> list[Candidate]:
     """Positive-scored items, best first (ties by sku order), at most ``limit``.
 
-    ``reason`` is one text for all, or a function of the item (called for kept items only).
+    ``reason`` is one text for all, or a function of the item (called for shown items only).
     """
-    if isinstance(reason, str):
-        text = reason
-        reason = lambda _item: text  # noqa: E731
     values = np.asarray(scores, dtype=np.float64)
     positive = np.flatnonzero(np.isfinite(values) & (values > 0))
     order = positive[np.lexsort((positive, -values[positive]))][:limit]
-    return [_candidate(model, int(i), float(values[i]), reason(int(i))) for i in order]
+    if isinstance(reason, str):
+        return [_candidate(model, int(i), float(values[i]), reason) for i in order]
+    # explanations cost a sparse lookup each: made only for the items finally shown
+    return [
+        replace(_candidate(model, int(i), float(values[i]), ""), explain=partial(reason, int(i)))
+        for i in order
+    ]
 
 
 def _normalise(rows: Any) -> Any:
