@@ -31,6 +31,9 @@ from shopkeeper.ops.logging import log
 if TYPE_CHECKING:
     from shopkeeper.identities.service import IdentityGraph, Observation
 
+#: A new row (identity or consent) as column values, for one bulk insert.
+Row = dict[str, Any]
+
 #: Consent rows stored before the batch sort by id; rows added by the batch come after them.
 ConsentOrder = tuple[int, int]
 
@@ -40,9 +43,9 @@ class _Profile:
     customer: Customer
     keys: set[Key] = field(default_factory=set)
     #: Identities this batch created for the profile (loaded ones are only in ``keys``).
-    identities: list[Identity] = field(default_factory=list)
+    identities: list[Row] = field(default_factory=list)
     consent: dict[str, tuple[ConsentOrder, bool]] = field(default_factory=dict)
-    new_consents: list[Consent] = field(default_factory=list)
+    new_consents: list[Row] = field(default_factory=list)
     #: False while the customer row exists only in this batch's memory.
     stored: bool = True
     #: First and last time seen in this batch, written to the row once at the end (writing
@@ -75,7 +78,8 @@ class ObservationBatch:
         self.email_column: dict[str, _Profile] = {}
         self.sequence = itertools.count()
         self.new_customers: dict[str, _Profile] = {}
-        self.new_rows: list[Identity | Consent] = []
+        #: New identity and consent rows as plain dicts (ORM objects cost more than the insert).
+        self.new_rows: list[tuple[type[Identity] | type[Consent], Row]] = []
         self.touched: list[_Profile] = []
 
     def run(self, observations: Sequence[Observation]) -> None:
@@ -121,7 +125,7 @@ class ObservationBatch:
         # Core-style bulk inserts: the ORM would insert rows with autoincrement ids one by one
         # (to read each id back), and nothing here needs the new ids.
         for model in (Identity, Consent):
-            rows = [_values(row) for row in self.new_rows if isinstance(row, model)]
+            rows = [row for kind, row in self.new_rows if kind is model]
             if rows:
                 table = model.__table__
                 self.session.connection().execute(insert(table), rows)  # type: ignore[arg-type]
@@ -174,8 +178,8 @@ class ObservationBatch:
         for email, customer_id in by_email.items():
             self.email_column[email] = profiles[customer_id]
 
-    def _hold(self, profile: _Profile, identity: Identity) -> None:
-        key = (identity.kind, identity.value)
+    def _hold(self, profile: _Profile, identity: Row) -> None:
+        key = (identity["kind"], identity["value"])
         profile.keys.add(key)
         profile.identities.append(identity)
         self.owner[key] = profile
@@ -237,14 +241,14 @@ class ObservationBatch:
         return profile
 
     def _add_identity(self, profile: _Profile, key: Key, ts: datetime) -> None:
-        identity = Identity(
-            customer_id=profile.customer.id,
-            kind=key[0],
-            value=key[1],
-            created_at=ts,
-            source="event",
-        )
-        self.new_rows.append(identity)
+        identity: Row = {
+            "customer_id": profile.customer.id,
+            "kind": key[0],
+            "value": key[1],
+            "created_at": ts,
+            "source": "event",
+        }
+        self.new_rows.append((Identity, identity))
         self._hold(profile, identity)
 
     def _link(self, profile: _Profile, key: Key, ts: datetime, reason: str) -> None:
@@ -297,9 +301,9 @@ class ObservationBatch:
     def _absorb(self, winner: _Profile, loser: _Profile) -> None:
         """Fold a profile born in this batch, never flushed, into ``winner`` (no merge row)."""
         for identity in loser.identities:
-            identity.customer_id = winner.customer.id
+            identity["customer_id"] = winner.customer.id
         for consent in loser.new_consents:
-            consent.customer_id = winner.customer.id
+            consent["customer_id"] = winner.customer.id
         w, lo = winner.customer, loser.customer
         w.traits, _ = rules.merge_traits(w.traits or {}, lo.traits or {})
         w.email = w.email or lo.email
@@ -363,14 +367,14 @@ class ObservationBatch:
             current = profile.consent.get(purpose)
             if current is not None and current[1] == granted:
                 continue
-            row = Consent(
-                customer_id=profile.customer.id,
-                purpose=purpose,
-                granted=granted,
-                source=source[:32],
-                recorded_at=ts,
-            )
-            self.new_rows.append(row)
+            row: Row = {
+                "customer_id": profile.customer.id,
+                "purpose": purpose,
+                "granted": granted,
+                "source": source[:32],
+                "recorded_at": ts,
+            }
+            self.new_rows.append((Consent, row))
             profile.new_consents.append(row)
             profile.consent[purpose] = ((1, next(self.sequence)), granted)
 
@@ -401,7 +405,7 @@ def _distinct(
     return kept, seen
 
 
-def _values(row: Customer | Identity | Consent, *, keep_id: bool = False) -> dict[str, Any]:
+def _values(row: Customer, *, keep_id: bool = False) -> dict[str, Any]:
     """The column values of a new row, for a bulk insert (the id is left to the database)."""
     return {
         attr.key: getattr(row, attr.key)
