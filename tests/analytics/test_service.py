@@ -159,3 +159,17 @@ def test_movements_between_two_days(shop: Shopkeeper, store: Any) -> None:
     assert sum(t.customers for t in report.transitions) == len(report.customers)
     with shop.db.sessions() as session, pytest.raises(Invalid):
         shop.analytics.movements(session, REFERENCE, REFERENCE)
+
+
+def test_kpis_by_segment_use_the_stored_scores(shop: Shopkeeper, store: Any) -> None:
+    with shop.db.sessions() as session:
+        before = shop.analytics.kpis(session, "month", "segment", *OCTOBER)
+    assert {r["dimension"] for r in before.rows} == {"unknown"}  # nothing written back yet
+    with shop.db.transaction() as session:
+        shop.analytics.write_back(session, REFERENCE)
+    with shop.db.sessions() as session:
+        after = shop.analytics.kpis(session, "month", "segment", *OCTOBER)
+    orders = {r["dimension"]: r["orders"] for r in after.rows}
+    assert orders[rfm.Segment.CHAMPIONS] == 2  # u1's two October orders
+    assert orders["unknown"] == 1  # the anonymous order
+    assert sum(orders.values()) == 5
