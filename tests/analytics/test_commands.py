@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ def test_rfm_table_json_svg_and_write_back(
     assert result.exit_code == 0, result.output
     assert "Champions" in result.output
     assert "stored scores of 6 customers" in result.output
-    assert svg.read_text().startswith("<svg")
+    assert ET.fromstring(svg.read_text()).tag.endswith("svg")  # well-formed
     with shop.db.sessions() as session:
         assert shop.analytics.score_of(session, "u1") is not None
     as_json = cli.invoke(app, ["rfm", "--reference-date", "2026-11-01", "--json"])
@@ -41,16 +42,23 @@ def test_rfm_table_json_svg_and_write_back(
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_kpis_and_cohorts(cli: CliRunner, store: Any, tmp_path: Path) -> None:
-    result = cli.invoke(app, ["kpis", "--grain", "month"])
+    trend = tmp_path / "kpis.svg"
+    args = ["kpis", "--grain", "month", "--by", "channel", "--svg", str(trend), "--metric", "aov"]
+    result = cli.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "2026-10-01" in result.output
     assert "(leading)" in result.output
+    assert ET.fromstring(trend.read_text()).find("{http://www.w3.org/2000/svg}polyline") is not None
+    assert "aov by month" in trend.read_text()
+    unknown = cli.invoke(app, ["kpis", "--svg", str(trend), "--metric", "nope"])
+    assert unknown.exit_code != 0
     svg = tmp_path / "cohorts.svg"
     cohorts = cli.invoke(app, ["cohorts", "--svg", str(svg)])
     assert cohorts.exit_code == 0, cohorts.output
     assert "2026-09" in cohorts.output
     assert "50%" in cohorts.output
     assert "50%" in svg.read_text()
+    ET.fromstring(svg.read_text())
     as_json = cli.invoke(app, ["cohorts", "--json"])
     assert json.loads(as_json.output)["sizes"] == [1, 1, 1, 2, 1]
 

@@ -1,4 +1,4 @@
-"""Charts as hand-written SVG: the RFM grid and the cohort heat-map.
+"""Charts as hand-written SVG: the RFM grid, KPI trends and the cohort heat-map.
 
 A few rectangles and labels need no plotting library; the output is plain SVG 1.1 that any
 browser or document renders. Colours run from white (0) to one blue (the maximum).
@@ -9,7 +9,8 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 from shopkeeper.analytics.rfm import SEGMENT_GRID
-from shopkeeper.analytics.schemas import CohortReport, RfmReport
+from shopkeeper.analytics.schemas import CohortReport, KpiReport, RfmReport
+from shopkeeper.errors import Invalid
 
 CELL = 56
 MARGIN = 90
@@ -83,3 +84,55 @@ def cohort_heatmap(report: CohortReport) -> str:
         parts.append(_text(MARGIN + (k + 0.5) * CELL, bottom + 16, f"+{k}"))
     width = MARGIN + max(len(report.offsets), 1) * CELL + 20
     return _svg(width, bottom + 30, parts, "Cohort retention")
+
+
+PALETTE = ("#1f5fa8", "#d9534f", "#3c9d5d", "#e8a33d", "#7b5ea7", "#5bc0de", "#8c6d31")
+PLOT_W, PLOT_H = 560, 240
+
+
+def kpi_trend(report: KpiReport, metric: str) -> str:
+    """One line per dimension value of ``metric`` over the periods (nulls leave gaps)."""
+    if metric not in report.columns:
+        raise Invalid(f"no KPI named {metric!r}", detail={"field": "metric"})
+    periods = sorted({str(row["period"]) for row in report.rows})
+    series: dict[str, dict[str, float]] = {}
+    for row in report.rows:
+        value = row[metric]
+        if isinstance(value, int | float):
+            series.setdefault(str(row["dimension"]), {})[str(row["period"])] = float(value)
+    values = [v for points in series.values() for v in points.values()]
+    low, high = min(values, default=0.0), max(values, default=1.0)
+    low, high = min(low, 0.0), high if high > low else low + 1
+    x0, y0 = MARGIN, 40
+
+    def x(i: int) -> float:
+        return x0 + (PLOT_W * i / max(len(periods) - 1, 1))
+
+    def y(v: float) -> float:
+        return y0 + PLOT_H * (1 - (v - low) / (high - low))
+
+    parts = [_text(x0, 20, f"{metric} by {report.grain}", anchor="start")]
+    parts.append(
+        f'<rect x="{x0}" y="{y0}" width="{PLOT_W}" height="{PLOT_H}" fill="none" stroke="#ccc"/>'
+    )
+    parts.append(_text(x0 - 6, y0 + 4, f"{high:,.4g}", anchor="end"))
+    parts.append(_text(x0 - 6, y0 + PLOT_H + 4, f"{low:,.4g}", anchor="end"))
+    for i in sorted({0, len(periods) - 1}):
+        if periods:
+            parts.append(_text(x(i), y0 + PLOT_H + 16, periods[i]))
+    for n, (name, points) in enumerate(sorted(series.items())):
+        colour = PALETTE[n % len(PALETTE)]
+        runs: list[list[str]] = [[]]
+        for i, period in enumerate(periods):
+            if period in points:
+                runs[-1].append(f"{x(i):.1f},{y(points[period]):.1f}")
+            elif runs[-1]:
+                runs.append([])
+        for run in runs:
+            if run:
+                parts.append(
+                    f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" '
+                    'stroke-width="2"/>'
+                )
+        parts.append(_text(x0 + PLOT_W + 8, y0 + 12 + 14 * n, name, anchor="start", fill=colour))
+    return _svg(x0 + PLOT_W + 120, y0 + PLOT_H + 30, parts, f"{metric} trend")

@@ -1,7 +1,7 @@
 """``shopkeeper rfm | clv | kpis | cohorts``: customer value analytics in the terminal.
 
 Rich tables by default, ``--json`` for the same document the API returns, ``--svg PATH`` for
-a chart (RFM grid, cohort heat-map).
+a chart (RFM grid, KPI trend, cohort heat-map).
 """
 
 from __future__ import annotations
@@ -136,10 +136,14 @@ def kpis(
     start: datetime | None = typer.Option(None, "--start", help="First instant counted."),
     end: datetime | None = typer.Option(None, "--end", help="First instant not counted."),
     as_json: bool = JSON,
+    svg: Path | None = SVG,
+    metric: str = typer.Option("revenue", "--metric", help="KPI drawn by --svg."),
 ) -> None:
     """Shop KPIs per period, leading and lagging, with period-over-period change."""
     with closing(open_shop()) as shop, shop.db.sessions() as session:
         report = shop.analytics.kpis(session, grain, by, start, end)
+    if svg is not None:
+        svg.write_text(charts.kpi_trend(report, metric))
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return
