@@ -142,8 +142,8 @@ class RecommendationService:
             bought=frozenset(sku for sku, _ in bought),
             cart=frozenset(request.cart),
         )
-        fresh = [replace(c, in_stock=stock.get(c.sku, c.in_stock)) for c in pool]
-        pins = [replace(c, in_stock=stock.get(c.sku, c.in_stock)) for c in pinned]
+        fresh = [_restocked(c, stock) for c in pool]
+        pins = [_restocked(c, stock) for c in pinned]
         chosen = apply_rules(fresh, config, context, k=k, pinned=pins)
         return Recommendations(
             placement=placement,
@@ -337,7 +337,13 @@ class RecommendationService:
         return "repeat", out
 
 
-def _candidate(model: ModelVersion, item: int, score: float, reason: str) -> Candidate:
+def _candidate(
+    model: ModelVersion,
+    item: int,
+    score: float,
+    reason: str,
+    explain: Callable[[], str] | None = None,
+) -> Candidate:
     return Candidate(
         sku=model.item_ids[item],
         score=score,
@@ -347,11 +353,18 @@ def _candidate(model: ModelVersion, item: int, score: float, reason: str) -> Can
         brand=model.brands[item],
         in_stock=model.in_stock[item],
         consumable=bool(model.consumable[item]),
+        explain=explain,
     )
 
 
+def _restocked(candidate: Candidate, stock: Mapping[str, bool]) -> Candidate:
+    """The candidate with the store's current stock flag (the model's is from training)."""
+    now = stock.get(candidate.sku, candidate.in_stock)
+    return candidate if now == candidate.in_stock else replace(candidate, in_stock=now)
+
+
 def _candidates(
-    model: ModelVersion, scores: Any, reason: Callable[[int], str] | str, limit: int = 200
+    model: ModelVersion, scores: Any, reason: Callable[[int], str] | str, limit: int = 300
 ) -> list[Candidate]:
     """Positive-scored items, best first (ties by sku order), at most ``limit``.
 
@@ -363,10 +376,7 @@ def _candidates(
     if isinstance(reason, str):
         return [_candidate(model, int(i), float(values[i]), reason) for i in order]
     # explanations cost a sparse lookup each: made only for the items finally shown
-    return [
-        replace(_candidate(model, int(i), float(values[i]), ""), explain=partial(reason, int(i)))
-        for i in order
-    ]
+    return [_candidate(model, int(i), float(values[i]), "", partial(reason, int(i))) for i in order]
 
 
 def _normalise(rows: Any) -> Any:
