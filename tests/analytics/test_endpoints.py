@@ -68,3 +68,21 @@ def test_rfm_movements(client: TestClient, keys: dict[str, str], store: Any) -> 
     body = response.json()
     assert {"before": None, "after": "Promising", "customer_id": store["u2"]} in body["customers"]
     assert sum(t["customers"] for t in body["transitions"]) == len(body["customers"])
+
+
+def test_clv_ranks_customers_with_intervals(
+    client: TestClient, keys: dict[str, str], store: Any
+) -> None:
+    response = client.get(
+        "/v1/analytics/clv",
+        params={"calibration_end": str(REFERENCE), "limit": 3},
+        headers=basic(keys["read"]),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body["bgnbd"]) == {"r", "alpha", "a", "b"}
+    values = [c["clv"] for c in body["customers"]]
+    assert len(values) == 3
+    assert values == sorted(values, reverse=True)
+    assert all(c["clv_low"] <= c["clv"] <= c["clv_high"] for c in body["customers"])
+    assert body["total_clv"] >= sum(values)
