@@ -9,8 +9,10 @@ the figures). Then ``shop.recommendations.train()`` is timed, and ``recommend`` 
 ``--calls`` times per placement with random customers / products / carts drawn from the store,
 single-threaded and in-process: the store queries (visitor, purchases, last events, stock) and
 the model maths, without HTTP. It answers "does the request path fit the latency budget"; the
-acceptance figure (real server, load from another process, 100,000 customers) is still to be
-run with ``benchmarks.loadgen``.
+acceptance figure needs the real server: ``--http RATE`` then starts ``shopkeeper serve`` on
+the same store and sends ``GET /v1/recommendations`` at RATE requests/s from another process
+(open loop, ``benchmarks.loadgen``) for ``for_you`` (session re-ranking) and ``also_bought``
+(precomputed), reporting p50/p99 from the intended send time.
 """
 
 from __future__ import annotations
@@ -19,16 +21,18 @@ import argparse
 import json
 import random
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 
+from benchmarks import loadgen
+from benchmarks.loadgen import Request, basic_auth, build_request
+from benchmarks.stores import BenchStore
 from shopkeeper.application import Shopkeeper
 from shopkeeper.models import Identity, Product
-from shopkeeper.settings import Settings
 from shopkeeper.simulator.commands import simulate_to_store
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -49,16 +53,80 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def recommendation_reads(
+    *,
+    host: str,
+    key: str,
+    placement: str,
+    requests: int,
+    customers: list[str],
+    skus: list[str],
+    seed: int = 5,
+) -> list[Request]:
+    """``GET /v1/recommendations`` for random customers (and products, where one is needed)."""
+    rng = random.Random(seed)
+    auth = basic_auth(key)
+    out = []
+    for _ in range(requests):
+        path = f"/v1/recommendations?placement={placement}&customer={rng.choice(customers)}"
+        if placement in ("also_bought", "bought_together", "similar"):
+            path += f"&product={rng.choice(skus)}"
+        out.append(Request(build_request("GET", path, host=host, auth=auth)))
+    return out
+
+
+def over_http(
+    bench: BenchStore, rate: float, users: list[str], skus: list[str]
+) -> list[dict[str, Any]]:
+    """Open-loop load on the real server, one placement at a time, 10 s each."""
+    server = bench.start()
+    rows = []
+    try:
+        warm = {"Authorization": basic_auth(bench.read_key)}
+        httpx.get(f"{server.url}/v1/recommendations?placement=trending", headers=warm, timeout=30)
+        for placement in ("for_you", "also_bought"):
+            spec = loadgen.LoadSpec(
+                host="127.0.0.1",
+                port=server.port,
+                workload=recommendation_reads,
+                workload_args={
+                    "host": f"127.0.0.1:{server.port}",
+                    "key": bench.read_key,
+                    "placement": placement,
+                    "requests": int(rate * 10),
+                    "customers": users,
+                    "skus": skus,
+                },
+                mode="open",
+                rate=rate,
+            )
+            result = loadgen.run(spec, timeout=120)
+            rows.append(
+                {
+                    "placement": placement,
+                    "rate": rate,
+                    "statuses": result.statuses,
+                    **{k: round(v, 2) for k, v in result.percentiles().items()},
+                }
+            )
+    finally:
+        bench.stop()
+    return rows
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--http", type=float, default=None, help="Also load the real server.")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
-    with tempfile.TemporaryDirectory(prefix="shopkeeper-reco-bench-") as tmp:
-        shop = Shopkeeper.open(Settings(data_dir=Path(tmp), log_json=False))
+    http_rows: list[dict[str, Any]] = []
+    with BenchStore("sqlite") as bench:
+        tmp = str(bench.data_dir)
+        shop = Shopkeeper.open(bench.settings.model_copy(update={"log_json": False}))
         shop.migrate()
         began = time.perf_counter()
         summary = simulate_to_store(shop, args.customers, args.days, args.seed, Path(tmp) / "t")
@@ -94,6 +162,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 }
             )
         shop.close()
+        if args.http:
+            http_rows = over_http(bench, args.http, users, skus)
     report = {
         "customers": args.customers,
         "days": args.days,
@@ -104,6 +174,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "train_seconds": round(train_seconds, 2),
         "calls_per_placement": args.calls,
         "placements": rows,
+        "http": http_rows,
     }
     print(
         f"{args.customers:,} customers, {summary.accepted:,} events, {model.stats['items']:,} "
@@ -117,6 +188,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"| {row['placement']} | {row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} "
             f"| {strategies} |"
         )
+    if http_rows:
+        print("\n| placement (HTTP, open loop) | rate | p50 ms | p99 ms | max ms | statuses |")
+        print("|---|---:|---:|---:|---:|---|")
+        for row in http_rows:
+            print(
+                f"| {row['placement']} | {row['rate']:.0f} | {row.get('p50_ms')} "
+                f"| {row.get('p99_ms')} | {row.get('max_ms')} | {row['statuses']} |"
+            )
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"recommendations-{args.customers}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
