@@ -183,7 +183,7 @@ class RecommendationService:
             return self._bestsellers(model, None)
         items = np.fromiter(weights, dtype=np.int64)
         h = np.fromiter(weights.values(), dtype=np.float64)
-        rows = _normalise(model.for_you[items]) + 0.5 * _normalise(model.also_bought[items])
+        rows = model.scaled["for_you"][items] + 0.5 * model.scaled["also_bought"][items]
         contributions = rows.multiply(h[:, None]).tocsc()
         scores = np.asarray(contributions.sum(axis=0)).ravel()
         if not (scores > 0).any():
@@ -201,13 +201,13 @@ class RecommendationService:
         in_cart = [model.index[s] for s in request.cart if s in model.index]
         viewed = [model.index[s] for s, _, _ in request.visitor.recent if s in model.index]
         parts = []
-        for items, matrix, weight in (
-            (in_cart, model.bought_together, 1.0),
-            (in_cart, model.also_bought, 0.5),
-            (viewed[:5], model.also_bought, 0.3),
+        for items, name, weight in (
+            (in_cart, "bought_together", 1.0),
+            (in_cart, "also_bought", 0.5),
+            (viewed[:5], "also_bought", 0.3),
         ):
             if items:
-                parts.append((np.asarray(items), weight * _normalise(matrix[items])))
+                parts.append((np.asarray(items), weight * model.scaled[name][items]))
         if not parts:
             return self._trending(session, model, request)
         stacked = np.concatenate([i for i, _ in parts])
@@ -269,7 +269,7 @@ class RecommendationService:
         scores = np.asarray((model.features @ vector.T).toarray()).ravel()
         strategy = "content"
         if item is not None and model.also_bought[item].nnz:
-            scores += 0.3 * np.asarray(_normalise(model.also_bought[item]).toarray()).ravel()
+            scores += 0.3 * np.asarray(model.scaled["also_bought"][item].toarray()).ravel()
             strategy = "content+behaviour"
         return strategy, _candidates(model, scores, f"similar to {name}")
 
@@ -377,13 +377,6 @@ def _candidates(
         return [_candidate(model, int(i), float(values[i]), reason) for i in order]
     # explanations cost a sparse lookup each: made only for the items finally shown
     return [_candidate(model, int(i), float(values[i]), "", partial(reason, int(i))) for i in order]
-
-
-def _normalise(rows: Any) -> Any:
-    """Scale each sparse row so its largest entry is 1 (empty rows stay empty)."""
-    matrix = sp.csr_matrix(rows, dtype=np.float64)
-    top = np.asarray(matrix.max(axis=1).toarray()).ravel() if matrix.shape[1] else np.zeros(0)
-    return sp.csr_matrix(sp.diags(1.0 / np.where(top > 0, top, 1.0)) @ matrix)
 
 
 def _vstack(parts: Sequence[Any]) -> Any:

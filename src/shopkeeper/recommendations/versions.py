@@ -98,6 +98,16 @@ class ModelVersion:
         return tuple(top_category(c) for c in self.categories)
 
     @cached_property
+    def scaled(self) -> dict[str, Any]:
+        """The item-item matrices with each row scaled to a largest entry of 1.
+
+        Serving adds rows of different models (and of several history items), so each row is
+        put on the same scale once, when the version is loaded, not on every request.
+        """
+        names = ("for_you", "also_bought", "bought_together")
+        return {name: row_scaled(getattr(self, name)) for name in names}
+
+    @cached_property
     def category_codes(self) -> tuple[dict[str | None, int], Any]:
         """Top category → code, and the code of each item (for per-category masks)."""
         codes: dict[str | None, int] = {}
@@ -113,6 +123,13 @@ class ModelVersion:
     def title(self, item: int) -> str:
         """A product's title for explanations, falling back to its sku."""
         return self.titles[item] or self.item_ids[item]
+
+
+def row_scaled(matrix: Any) -> Any:
+    """``matrix`` (CSR) with each row divided by its largest entry (empty rows stay empty)."""
+    m = sp.csr_matrix(matrix, dtype=np.float64)
+    top = np.asarray(m.max(axis=1).toarray()).ravel() if m.shape[1] else np.zeros(m.shape[0])
+    return sp.csr_matrix(sp.diags(1.0 / np.where(top > 0, top, 1.0)) @ m)
 
 
 def top_category(path: str | None) -> str | None:
