@@ -98,8 +98,8 @@ def store(shop: Shopkeeper) -> Shopkeeper:
         for user, baskets in ORDERS.items()
         for n, (day, skus) in enumerate(baskets)
     ]
-    google = {"context": {"campaign": {"source": "google", "medium": "cpc"}}}
-    events += [view_event("kettle", n, anonymous="anon-google", **google) for n in range(3)]
+    google: dict[str, Any] = {"campaign": {"source": "google", "medium": "cpc"}}
+    events += [view_event("kettle", n, anonymous="anon-google", context=google) for n in range(3)]
     events.append({"type": "identify", "userId": "newbie", "messageId": "id-newbie"})
     result = shop.events.ingest(events)
     assert not result.errors, result.errors

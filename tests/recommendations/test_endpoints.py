@@ -26,7 +26,11 @@ def test_placements_over_http(
     assert body["items"]
     assert {"sku", "title", "score", "reason"} <= set(body["items"][0])
     assert not {"teapot", "mug"} & {item["sku"] for item in body["items"]}
-    params = {"placement": "recently_viewed", "anonymousId": "anon-google", "k": 1}
+    params: dict[str, str | int] = {
+        "placement": "recently_viewed",
+        "anonymousId": "anon-google",
+        "k": 1,
+    }
     response = client.get(URL, params=params, headers=headers)
     assert [item["sku"] for item in response.json()["items"]] == ["kettle"]
 
