@@ -70,3 +70,20 @@ def test_train_then_recommend_from_the_command_line(cli: CliRunner) -> None:
     assert "often bought with Glass Teapot" in shown.output
     as_json = cli.invoke(app, ["recommend", "buy_again", "--customer", "u-tea-1", "--json"])
     assert json.loads(as_json.output)["items"][0]["sku"] == "tea-green"
+
+
+def test_train_every_retrains_on_schedule(
+    cli: CliRunner, store: Shopkeeper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("shopkeeper.recommendations.commands.time.sleep", sleep)
+    result = cli.invoke(app, ["train", "--every", "5"])
+    assert waits == [300.0, 300.0]
+    assert result.output.count("is live") == 2
+    assert store.recommendations.model().version.startswith("v000002-")
