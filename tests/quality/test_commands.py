@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from shopkeeper.application import Shopkeeper
-from shopkeeper.cli import console, _load, app
+from shopkeeper.cli import _load, app, console
 
 from .conftest import Expected
 
