@@ -6,15 +6,26 @@ import importlib
 import sys
 from typing import TYPE_CHECKING
 
+import click
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from shopkeeper.errors import ShopkeeperError
 
 if TYPE_CHECKING:
     from shopkeeper.application import Shopkeeper
 
+
+class _Commands(TyperGroup):
+    """Commands listed by name, whatever order their modules happened to be imported in."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.commands)
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="shopkeeper",
     help="Shopkeeper: self-hosted personalization engine for online shops.",
     no_args_is_help=True,

@@ -72,7 +72,7 @@ def settings_table_markdown() -> str:
 
 
 def cli_commands() -> Iterator[tuple[str, ...]]:
-    """Every command path, groups included, in registration order: ``()``, ``("keys",)``..."""
+    """Every command path, groups included, by name: ``()``, ``("clv",)``..."""
     import typer
 
     from shopkeeper.cli import _load, app
@@ -81,7 +81,7 @@ def cli_commands() -> Iterator[tuple[str, ...]]:
 
     def walk(command: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
         yield path
-        for name, sub in getattr(command, "commands", {}).items():
+        for name, sub in sorted(getattr(command, "commands", {}).items()):
             if not getattr(sub, "hidden", False):
                 yield from walk(sub, (*path, name))
 
