@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
 class _Commands(TyperGroup):
     """Commands listed by name, whatever order their modules happened to be imported in."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         return sorted(self.commands)
 
 
