@@ -59,6 +59,15 @@ def _load() -> None:
 
 
 def main() -> None:
+    from shopkeeper.ops.logging import configure_logging
+    from shopkeeper.settings import Settings
+
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # a malformed SHOPKEEPER_* variable: say which, no traceback
+        err_console.print(f"[red]error:[/red] invalid configuration: {exc}")
+        sys.exit(2)
+    configure_logging(settings.log_level, json=settings.log_json)
     _load()
     try:
         app()

@@ -202,7 +202,7 @@ class IdentityGraph:
         )
         session.add(merge)
         session.flush()
-        log.info("identity.merged", merge_id=merge.id, winner=winner.id, loser=loser.id)
+        log.debug("identity.merged", merge_id=merge.id, winner=winner.id, loser=loser.id)
         return merge
 
     def list_merges(
