@@ -33,19 +33,10 @@ from benchmarks.loadgen import Request, basic_auth, build_request
 from benchmarks.stores import BenchStore
 from shopkeeper.application import Shopkeeper
 from shopkeeper.models import Identity, Product
+from shopkeeper.recommendations.schemas import PLACEMENTS
 from shopkeeper.simulator.commands import simulate_to_store
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PLACEMENTS = (
-    "for_you",
-    "also_bought",
-    "bought_together",
-    "similar",
-    "trending",
-    "recently_viewed",
-    "buy_again",
-    "cart",
-)
 
 
 def percentile(values: list[float], q: float) -> float:

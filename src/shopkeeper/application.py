@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from shopkeeper.catalog.service import CatalogService
     from shopkeeper.customers.service import CustomerService
     from shopkeeper.events.service import EventService
+    from shopkeeper.identities.service import IdentityGraph
     from shopkeeper.orders.service import OrderService
     from shopkeeper.privacy.service import PrivacyService
     from shopkeeper.recommendations.service import RecommendationService
@@ -53,6 +54,12 @@ class Shopkeeper:
         from shopkeeper.auth.service import KeyService
 
         return KeyService(self.db, self.clock)
+
+    @cached_property
+    def identities(self) -> IdentityGraph:
+        from shopkeeper.identities.service import IdentityGraph
+
+        return IdentityGraph(self.settings, self.clock)
 
     @cached_property
     def events(self) -> EventService:

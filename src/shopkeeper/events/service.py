@@ -207,11 +207,7 @@ class EventService:
 
     def _apply(self, session: Session, new: list[Prepared]) -> None:
         """Apply the facts of newly stored events: identities, then products, then orders."""
-        from shopkeeper.identities.service import IdentityGraph
-
-        IdentityGraph(self.settings, self.shop.clock).observe(
-            session, [item.observation for item in new]
-        )
+        self.shop.identities.observe(session, [item.observation for item in new])
         products = products_of(new)
         if products:
             self.shop.catalog.upsert(session, products, partial=True)

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from shopkeeper.cli import app, console, open_shop
-from shopkeeper.identities.service import IdentityGraph, MergePlan
+from shopkeeper.identities.service import MergePlan
 
 merges_app = typer.Typer(help="Profile merges of the identity graph: list, preview, undo.")
 app.add_typer(merges_app, name="merges")
@@ -22,7 +22,7 @@ def list_merges(
     """List merges, newest first."""
     table = Table("id", "winner", "loser", "reason", "at", "undone")
     with closing(open_shop()) as shop, shop.db.sessions() as session:
-        graph = IdentityGraph(shop.settings, shop.clock)
+        graph = shop.identities
         for m in graph.list_merges(session, customer, limit=limit):
             undone = str(m.undone_at or "")
             table.add_row(str(m.id), m.winner_id, m.loser_id, m.reason, str(m.created_at), undone)
@@ -33,7 +33,7 @@ def list_merges(
 def preview(a: str, b: str) -> None:
     """Show what merging the customers behind A and B would do (nothing is written)."""
     with closing(open_shop()) as shop, shop.db.sessions() as session:
-        plan = IdentityGraph(shop.settings, shop.clock).preview_merge(session, a, b)
+        plan = shop.identities.preview_merge(session, a, b)
     console.print(_plan_table(plan))
 
 
@@ -41,7 +41,7 @@ def preview(a: str, b: str) -> None:
 def undo(merge_id: int) -> None:
     """Undo merge MERGE_ID, restoring both profiles."""
     with closing(open_shop()) as shop, shop.db.transaction() as session:
-        merge = IdentityGraph(shop.settings, shop.clock).undo(session, merge_id, actor="cli")
+        merge = shop.identities.undo(session, merge_id, actor="cli")
         console.print(f"undid merge {merge.id}: {merge.loser_id} split from {merge.winner_id}")
 
 

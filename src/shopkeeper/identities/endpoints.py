@@ -12,7 +12,7 @@ router = APIRouter(prefix="/v1/merges", tags=["merges"])
 
 
 def _graph(shop: ShopDep) -> IdentityGraph:
-    return IdentityGraph(shop.settings, shop.clock)
+    return shop.identities
 
 
 @router.post("/preview")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from shopkeeper.errors import BadRequest
-from shopkeeper.identities.service import IdentityGraph, Observation
+from shopkeeper.identities.service import Observation
 from shopkeeper.imports import repository
 from shopkeeper.imports.batch import Batch, RowError
 from shopkeeper.imports.formats import FileFormat, registry
@@ -215,7 +215,7 @@ class ImportService:
             )
             for draft in batch.customers.values()
         ]
-        IdentityGraph(self.shop.settings, self.shop.clock).observe(session, observations)
+        self.shop.identities.observe(session, observations)
 
     def _record(
         self, session: Session, fmt: FileFormat, batch: Batch, summary: ImportSummary
