@@ -178,9 +178,7 @@ def _order_fact(
         discount=_decimal(props.get("discount")),
         coupon=text(props.get("coupon"), 100),
         email=text(
-            (message.context or {}).get("traits", {}).get("email")
-            if isinstance((message.context or {}).get("traits"), dict)
-            else None,
+            _object((message.context or {}).get("traits")).get("email"),
             320,
         ),
         source="event",
