@@ -48,8 +48,12 @@ class Database:
         with self._writes() as session, session.begin():
             yield session
 
-    def migrate(self, revision: str = "head") -> None:
-        """Bring the schema up to ``revision`` with Alembic (idempotent)."""
+    def migrate(self, revision: str = "heads") -> None:
+        """Bring the schema up to ``revision`` with Alembic (idempotent).
+
+        ``heads`` rather than ``head``: domains add their tables in sibling revisions that
+        branch from the same parent, and every branch is applied.
+        """
         from alembic import command
         from alembic.config import Config
 
