@@ -27,7 +27,10 @@ from benchmarks.suites import SUITES, Options
 #: The figures each benchmark's table row shows, in order.
 HEADLINES = {
     "ingest": (
+        "projection",
         "events_per_s",
+        "server_cpu_us_per_event",
+        "projected_per_s",
         "events_in_store",
         "p50_ms",
         "p99_ms",
@@ -56,6 +59,12 @@ def parse(argv: Sequence[str] | None) -> tuple[list[str], list[str], Options]:
     parser.add_argument(
         "--population", type=int, default=0, help="ingest: distinct visitors (default events/10)"
     )
+    parser.add_argument(
+        "--projection",
+        choices=("inline", "background"),
+        default="inline",
+        help="when the server applies events' facts (SHOPKEEPER_PROJECTION)",
+    )
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per measurement")
     parser.add_argument("--rate", type=float, default=1000.0, help="latency: requests/s")
     parser.add_argument("--read-rate", type=float, default=500.0, help="profile: requests/s")
@@ -75,6 +84,7 @@ def parse(argv: Sequence[str] | None) -> tuple[list[str], list[str], Options]:
         connections=args.connections,
         events=args.events,
         population=args.population,
+        projection=args.projection,
         duration=args.duration,
         rate=args.rate,
         read_rate=args.read_rate,

@@ -129,6 +129,14 @@ class BenchStore:
         finally:
             shop.close()
 
+    def projection_lag(self) -> int:
+        """Events stored whose facts the server has not applied yet."""
+        shop = Shopkeeper.open(self.settings)
+        try:
+            return shop.events.projector.lag()
+        finally:
+            shop.close()
+
     def close(self) -> None:
         self.stop()
         if self.keep is not None:

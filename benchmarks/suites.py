@@ -26,6 +26,7 @@ class Options:
     connections: int = 8
     events: int = 200_000
     population: int = 0  # ingest visitors; 0 = events // 10 (about 10 events per visitor)
+    projection: str = "inline"  # SHOPKEEPER_PROJECTION of the server under test
     duration: float = 30.0
     rate: float = 1000.0
     read_rate: float = 500.0
@@ -64,7 +65,7 @@ def ingest(options: Options) -> dict[str, Any]:
     duration = 5.0 if options.quick else options.duration
     connections = 2 if options.quick else options.connections
     population = options.population or max(1, events // 10)
-    with BenchStore(options.backend) as store:
+    with BenchStore(options.backend, env={"SHOPKEEPER_PROJECTION": options.projection}) as store:
         server = store.start()
         spec = LoadSpec(
             "127.0.0.1",
@@ -81,12 +82,22 @@ def ingest(options: Options) -> dict[str, Any]:
             duration=duration,
         )
         result, server_cores = _load(store, spec, timeout=duration + 600)
+        lag_at_end = store.projection_lag()
+        drain_s = _wait_for_projection(store, timeout=1800)
         store.stop()
         counts = store.counts()
     return {
         "benchmark": "ingest",
         "backend": options.backend,
+        "projection": options.projection,
         "events_per_s": round(result.accepted / result.elapsed),
+        "server_cpu_us_per_event": round(server_cores * result.elapsed / result.accepted * 1e6)
+        if result.accepted
+        else None,
+        "projection_lag_at_end": lag_at_end,
+        "projection_drain_s": round(drain_s, 1),
+        # facts applied per second over the whole run: during the load and the drain after it
+        "projected_per_s": round(result.accepted / (result.elapsed + drain_s)),
         "events_accepted": result.accepted,
         "events_in_store": counts["events"],
         "customers_in_store": counts["customers"],
@@ -98,6 +109,14 @@ def ingest(options: Options) -> dict[str, Any]:
         "met": result.accepted / result.elapsed >= 25_000,
         **_summary(result),
     }
+
+
+def _wait_for_projection(store: BenchStore, timeout: float) -> float:
+    """Seconds until the server's projector has applied every stored event."""
+    start = time.monotonic()
+    while store.projection_lag() > 0 and time.monotonic() - start < timeout:
+        time.sleep(0.5)
+    return time.monotonic() - start
 
 
 def latency(options: Options) -> dict[str, Any]:

@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     writer_max_wait_ms: float = Field(
         2.0, description="How long the ingest writer waits to group concurrent requests (ms)."
     )
+    projection: Literal["inline", "background"] = Field(
+        "inline",
+        description="When events' facts (identities, products, orders) are applied: inline "
+        "before the 2xx (read-your-writes), or background by the projector moments after "
+        "(collection several times faster; profiles lag by the projector's backlog).",
+    )
+    projection_batch: int = Field(
+        1000, ge=1, description="Most events the background projector applies per transaction."
+    )
     sqlite_synchronous: str = Field(
         "FULL",
         description="SQLite synchronous pragma: FULL survives power loss, NORMAL only "

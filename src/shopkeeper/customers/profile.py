@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from shopkeeper.customers.affinities import Action, Interaction
-from shopkeeper.customers.repository import ProductFacts
+from shopkeeper.customers.repository import ConsentFacts, OrderFacts, ProductFacts
 from shopkeeper.customers.schemas import (
     CONSENT_PURPOSES,
     Activity,
@@ -26,7 +26,7 @@ from shopkeeper.customers.schemas import (
     Traits,
 )
 from shopkeeper.customers.sessions import split_sessions
-from shopkeeper.models import Consent, Customer, Order
+from shopkeeper.models import Customer
 
 #: Most recent events a profile is computed from: bounds the cost for very busy identifiers.
 EVENT_WINDOW = 2000
@@ -57,7 +57,7 @@ ACTIONS: dict[str, Action] = {"product_viewed": "view", "product_added": "cart"}
 CENT = Decimal("0.01")
 
 
-def consent_in_force(history: Sequence[Consent]) -> dict[str, ConsentState]:
+def consent_in_force(history: Sequence[ConsentFacts]) -> dict[str, ConsentState]:
     """The last row per purpose (``history`` oldest first); every standard purpose present."""
     state = {purpose: ConsentState() for purpose in CONSENT_PURPOSES}
     for row in history:
@@ -109,7 +109,7 @@ def interaction(at: datetime, action: Action, product: ProductFacts | None) -> I
 
 
 def activity_of(
-    customer: Customer, events: Sequence[Row[Any]], orders: Sequence[Order]
+    customer: Customer, events: Sequence[Row[Any]], orders: Sequence[OrderFacts]
 ) -> tuple[Activity, list[datetime]]:
     """Activity figures, plus the start time of every session (for tenure)."""
     sessions = split_sessions(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Row, and_, false, or_, select
@@ -18,17 +19,18 @@ LOOKUP_KINDS = ("user_id", "anonymous_id", "email", "loyalty_id")
 def find_customer(session: Session, identifier: str) -> Customer | None:
     """The live customer behind ``identifier``: a customer id, a userId, an anonymousId,
     an e-mail or a loyalty id. A merged-away profile resolves to the profile it joined."""
-    customer = session.get(Customer, identifier)
+    # Customer ids all start "cus_" (new_id), so other identifiers skip the primary-key probe.
+    customer = session.get(Customer, identifier) if identifier.startswith("cus_") else None
     if customer is None:
-        customer_id = session.scalar(
-            select(Identity.customer_id)
+        customer = session.scalar(
+            select(Customer)
+            .join(Identity, Identity.customer_id == Customer.id)
             .where(
                 Identity.value.in_({identifier, identifier.strip().lower()}),
                 Identity.kind.in_(LOOKUP_KINDS),
             )
             .limit(1)
         )
-        customer = session.get(Customer, customer_id) if customer_id else None
     seen: set[str] = set()
     while customer is not None and customer.merged_into_id and customer.id not in seen:
         seen.add(customer.id)
@@ -68,15 +70,20 @@ def merged_into(session: Session, customer_id: str) -> list[str]:
     return found
 
 
-def identities_of_all(session: Session, customer_ids: Sequence[str]) -> list[Identity]:
+class IdentityFacts(NamedTuple):
+    kind: str
+    value: str
+    created_at: datetime
+
+
+def identities_of_all(session: Session, customer_ids: Sequence[str]) -> list[IdentityFacts]:
     """Identities of several profiles (a customer and those merged into it), oldest first."""
-    return list(
-        session.scalars(
-            select(Identity)
-            .where(Identity.customer_id.in_(customer_ids))
-            .order_by(Identity.created_at, Identity.id)
-        )
+    rows = session.execute(
+        select(Identity.kind, Identity.value, Identity.created_at)
+        .where(Identity.customer_id.in_(customer_ids))
+        .order_by(Identity.created_at, Identity.id)
     )
+    return [IdentityFacts(*row) for row in rows]
 
 
 def _event_owner(user_ids: Sequence[str], anonymous_ids: Sequence[str]) -> ColumnElement[bool]:
@@ -149,27 +156,42 @@ def events_page(
     )
 
 
-def orders_of(session: Session, customer_ids: Sequence[str]) -> list[Order]:
+class OrderFacts(NamedTuple):
+    """The order columns a profile needs (rows, not ORM objects: a profile read is hot)."""
+
+    id: str
+    status: str
+    channel: str
+    placed_at: datetime
+    total: Decimal
+    refunded: Decimal | None
+
+
+def orders_of(session: Session, customer_ids: Sequence[str]) -> list[OrderFacts]:
     """Every order of these profiles, newest first."""
-    return list(
-        session.scalars(
-            select(Order)
-            .where(Order.customer_id.in_(customer_ids))
-            .order_by(Order.placed_at.desc(), Order.id.desc())
-        )
+    rows = session.execute(
+        select(Order.id, Order.status, Order.channel, Order.placed_at, Order.total, Order.refunded)
+        .where(Order.customer_id.in_(customer_ids))
+        .order_by(Order.placed_at.desc(), Order.id.desc())
     )
+    return [OrderFacts(*row) for row in rows]
 
 
-def lines_of(session: Session, order_ids: Sequence[str]) -> list[OrderLine]:
+class LineFacts(NamedTuple):
+    order_id: str
+    sku: str
+    is_product: bool
+
+
+def lines_of(session: Session, order_ids: Sequence[str]) -> list[LineFacts]:
     if not order_ids:
         return []
-    return list(
-        session.scalars(
-            select(OrderLine)
-            .where(OrderLine.order_id.in_(order_ids))
-            .order_by(OrderLine.order_id, OrderLine.position)
-        )
+    rows = session.execute(
+        select(OrderLine.order_id, OrderLine.sku, OrderLine.is_product)
+        .where(OrderLine.order_id.in_(order_ids))
+        .order_by(OrderLine.order_id, OrderLine.position)
     )
+    return [LineFacts(*row) for row in rows]
 
 
 class ProductFacts(NamedTuple):
@@ -195,13 +217,21 @@ def products_by_sku(session: Session, skus: Iterable[str]) -> dict[str, ProductF
     return {row.sku: ProductFacts(*row) for row in rows}
 
 
-def consents_of(session: Session, customer_ids: Sequence[str]) -> list[Consent]:
+class ConsentFacts(NamedTuple):
+    purpose: str
+    granted: bool
+    source: str
+    recorded_at: datetime
+
+
+def consents_of(session: Session, customer_ids: Sequence[str]) -> list[ConsentFacts]:
     """Consent history of these profiles in the order it was written (the last row per purpose
     is in force). Ordered by row id, not ``recorded_at``: ingest records a late event's consent
     with the event's older timestamp, and the identity graph, which decides whether a change is
     a change, reads history in row order too; both must agree on what is in force."""
-    return list(
-        session.scalars(
-            select(Consent).where(Consent.customer_id.in_(customer_ids)).order_by(Consent.id)
-        )
+    rows = session.execute(
+        select(Consent.purpose, Consent.granted, Consent.source, Consent.recorded_at)
+        .where(Consent.customer_id.in_(customer_ids))
+        .order_by(Consent.id)
     )
+    return [ConsentFacts(*row) for row in rows]

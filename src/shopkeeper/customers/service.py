@@ -51,7 +51,7 @@ from shopkeeper.customers.schemas import (
 )
 from shopkeeper.customers.tenure import TenureFacts, TenureRules, tenure_of
 from shopkeeper.errors import Invalid, NotFound
-from shopkeeper.models import Consent, Customer, Order
+from shopkeeper.models import Consent, Customer
 
 if TYPE_CHECKING:
     from shopkeeper.application import Shopkeeper
@@ -81,6 +81,16 @@ class CustomerService:
             with self.db.transaction() as own:
                 yield own
 
+    @contextmanager
+    def _read(self, session: Session | None) -> Iterator[Session]:
+        """A read-only unit: on SQLite it takes no write lock, so reads never queue behind
+        ingest's commits."""
+        if session is not None:
+            yield session
+        else:
+            with self.db.sessions() as own:
+                yield own
+
     def get(self, session: Session, identifier: str) -> Customer:
         """The live customer behind any identifier, or :class:`NotFound` naming it."""
         customer = repository.find_customer(session, identifier)
@@ -94,7 +104,7 @@ class CustomerService:
         """The 360° profile of the customer behind ``identifier`` (customer id, userId,
         anonymousId or e-mail). Events come from every identity of the customer and of the
         profiles merged into it; only the newest :data:`EVENT_WINDOW` are read."""
-        with self._unit(session) as s:
+        with self._read(session) as s:
             return self._profile(s, self.get(s, identifier))
 
     def _profile(self, s: Session, customer: Customer) -> Profile:
@@ -166,7 +176,7 @@ class CustomerService:
         self,
         activity: Activity,
         starts: Sequence[datetime],
-        orders: Sequence[Order],
+        orders: Sequence[repository.OrderFacts],
         now: datetime,
     ) -> TenureFacts:
         window_start = now - timedelta(days=self.tenure_rules.regular_window_days)
@@ -202,7 +212,7 @@ class CustomerService:
         if not 1 <= limit <= 500:
             raise Invalid("limit must be between 1 and 500", detail={"field": "limit"})
         at, event_id = parse_cursor(before) if before else (None, None)
-        with self._unit(session) as s:
+        with self._read(session) as s:
             customer = self.get(s, identifier)
             ids = [customer.id, *repository.merged_into(s, customer.id)]
             identities = repository.identities_of_all(s, ids)
@@ -226,7 +236,7 @@ class CustomerService:
 
     def consent(self, identifier: str, *, session: Session | None = None) -> ConsentOut:
         """The consent in force per purpose (unknown purposes have ``granted`` null)."""
-        with self._unit(session) as s:
+        with self._read(session) as s:
             customer = self.get(s, identifier)
             ids = [customer.id, *repository.merged_into(s, customer.id)]
             state = consent_in_force(repository.consents_of(s, ids))
@@ -270,7 +280,7 @@ class CustomerService:
 
     def consent_history(self, identifier: str, *, session: Session | None = None) -> ConsentHistory:
         """Every consent change of the customer (and profiles merged into it), in written order."""
-        with self._unit(session) as s:
+        with self._read(session) as s:
             customer = self.get(s, identifier)
             ids = [customer.id, *repository.merged_into(s, customer.id)]
             return ConsentHistory(

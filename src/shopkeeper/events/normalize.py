@@ -1,12 +1,14 @@
-"""Turning a validated spec message into a typed event row and the facts it carries.
+"""Turning a validated spec message into a typed event row, and a stored row into its facts.
 
-Pure: no database. The writer stores the row and, only if the event is new, applies the facts
-(identities, products, orders), so replaying a batch changes nothing.
+Pure: no database. The writer stores rows; the projector derives each new row's facts
+(identities, products, orders) with :func:`facts_of` and applies them once, in log order, so
+replaying a batch changes nothing.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -27,17 +29,16 @@ class OrderFact:
 
     kind: str
     order: OrderIn | None = None
-    order_id: str | None = None
+    order_id: str = ""
     refunded: Decimal | None = None
     user_id: str | None = None
     anonymous_id: str | None = None
 
 
 @dataclass(slots=True)
-class Prepared:
-    """One event ready to store: the row and what to apply if it is new."""
+class Facts:
+    """What one stored event changes outside the log: identities, products, an order."""
 
-    row: dict[str, Any]
     observation: Observation
     #: (sku, properties) of every product the event names; turned into catalog rows once
     #: per distinct sku by :func:`products_of`.
@@ -45,10 +46,10 @@ class Prepared:
     order: OrderFact | None = None
 
 
-def products_of(prepared: list[Prepared]) -> list[ProductIn]:
+def products_of(facts: list[Facts]) -> list[ProductIn]:
     """Catalog updates from a batch: one per sku, fields from the latest event that had them."""
     latest: dict[str, dict[str, Any]] = {}
-    for item in prepared:
+    for item in facts:
         for sku, props in item.products:
             latest[sku] = props
     return [_product(props, sku) for sku, props in latest.items()]
@@ -65,29 +66,31 @@ def event_time(message: Message, received_at: datetime) -> datetime:
     return stamp
 
 
-def prepare(message: Message, received_at: datetime) -> Prepared:
+def event_row(message: Message, received_at: datetime) -> dict[str, Any]:
+    """The ``events`` row for a validated message: typed columns plus the JSON it came with.
+
+    The row keeps everything :func:`facts_of` needs, so facts can be derived from the log
+    alone, long after the request (the background projector does exactly that).
+    """
     context = message.context or {}
     props = message.properties or {}
     kind = kind_of(message.type, message.event)
-    timestamp = event_time(message, received_at)
     page = _object(context.get("page"))
     location = _object(context.get("location"))
     campaign = campaign_of(context)
     user_agent = text(context.get("userAgent"), 500)
-    traits = message.traits if message.type in {"identify", "group"} else None
-    context_traits = context.get("traits") if isinstance(context.get("traits"), dict) else None
-    sku = _sku(props) if kind in PRODUCT_KINDS else None
-    row: dict[str, Any] = {
+    return {
         "message_id": message.messageId or f"sk-{uuid.uuid4().hex}",
         "type": message.type,
         "event": message.event or message.name,
         "kind": kind,
         "user_id": message.userId,
         "anonymous_id": message.anonymousId,
-        "timestamp": timestamp,
+        "previous_id": message.previousId if message.type == "alias" else None,
+        "timestamp": event_time(message, received_at),
         "received_at": received_at,
         "session_id": text(context.get("sessionId") or props.get("session_id"), 100),
-        "sku": sku,
+        "sku": _sku(props) if kind in PRODUCT_KINDS else None,
         "order_id": text(props.get("order_id") or props.get("checkout_id"), 100),
         "value": _number(_value_of(kind, props)),
         "currency": _currency(props.get("currency")),
@@ -95,7 +98,7 @@ def prepare(message: Message, received_at: datetime) -> Prepared:
         "source": text(campaign.get("source"), 40),
         "medium": text(campaign.get("medium"), 40),
         "campaign": text(campaign.get("name"), 200),
-        "channel": _channel(message, kind, props, context),
+        "channel": _channel(message.type, kind, props, context),
         "device_type": device_class(context.get("device"), user_agent),
         "country": text(location.get("country"), 64),
         "city": text(location.get("city"), 100),
@@ -108,38 +111,51 @@ def prepare(message: Message, received_at: datetime) -> Prepared:
         "traits": message.traits or {},
         "context": context,
     }
-    email_source = traits or context_traits or {}
+
+
+def facts_of(row: Mapping[str, Any]) -> Facts:
+    """The facts a stored event carries (pure: the same row always gives the same facts)."""
+    call = row["type"]
+    kind = row["kind"]
+    context = row["context"] or {}
+    props = row["properties"] or {}
+    stored_traits = row["traits"] or None
+    traits = stored_traits if call in {"identify", "group"} else None
+    context_traits = _object(context.get("traits"))
+    email_source = traits or context_traits
     email = email_source.get("email") if isinstance(email_source.get("email"), str) else None
-    observation = Observation(
-        timestamp=timestamp,
-        reason=message.type,
-        user_id=message.userId,
-        anonymous_id=message.anonymousId,
-        previous_id=message.previousId if message.type == "alias" else None,
-        email=email,
-        traits=traits if message.type == "identify" else None,
-        consent=consent_of(context, message.traits) or None,
+    facts = Facts(
+        observation=Observation(
+            timestamp=row["timestamp"],
+            reason=call,
+            user_id=row["user_id"],
+            anonymous_id=row["anonymous_id"],
+            previous_id=row["previous_id"],
+            email=email,
+            traits=traits if call == "identify" else None,
+            consent=consent_of(context, stored_traits) or None,
+        )
     )
-    prepared = Prepared(row=row, observation=observation)
+    sku = row["sku"]
     if kind in PRODUCT_KINDS and sku:
-        prepared.products.append((sku, props))
+        facts.products.append((sku, props))
     if kind in ORDER_KINDS:
-        prepared.order = _order_fact(kind, message, props, row, timestamp)
+        facts.order = _order_fact(row, props, context_traits)
         for item in props.get("products") or []:
             item_sku = _sku(item) if isinstance(item, dict) else None
             if item_sku:
-                prepared.products.append((item_sku, item))
-    return prepared
+                facts.products.append((item_sku, item))
+    return facts
 
 
 def _order_fact(
-    kind: str, message: Message, props: dict[str, Any], row: dict[str, Any], at: datetime
+    row: Mapping[str, Any], props: dict[str, Any], context_traits: dict[str, Any]
 ) -> OrderFact | None:
-    order_id = row["order_id"]
+    kind, order_id = row["kind"], row["order_id"]
     if not order_id or kind in {"checkout_started", "order_updated"}:
         return None
     fact = OrderFact(
-        kind=kind, order_id=order_id, user_id=message.userId, anonymous_id=message.anonymousId
+        kind=kind, order_id=order_id, user_id=row["user_id"], anonymous_id=row["anonymous_id"]
     )
     if kind == "order_refunded":
         fact.refunded = _decimal(props.get("total") or props.get("revenue"))
@@ -177,12 +193,9 @@ def _order_fact(
         tax=_decimal(props.get("tax")),
         discount=_decimal(props.get("discount")),
         coupon=text(props.get("coupon"), 100),
-        email=text(
-            _object((message.context or {}).get("traits")).get("email"),
-            320,
-        ),
+        email=text(context_traits.get("email"), 320),
         source="event",
-        placed_at=at,
+        placed_at=row["timestamp"],
         lines=lines,
     )
     return fact
@@ -221,13 +234,13 @@ def _value_of(kind: str, props: dict[str, Any]) -> Any:
     return props.get("value", props.get("revenue"))
 
 
-def _channel(message: Message, kind: str, props: dict[str, Any], context: dict[str, Any]) -> str:
+def _channel(call: str, kind: str, props: dict[str, Any], context: dict[str, Any]) -> str:
     declared = props.get("channel")
     if isinstance(declared, str) and declared.lower() in CHANNELS:
         return declared.lower()
     if kind == "store_visited":
         return "store"
-    if message.type == "screen" or isinstance(context.get("app"), dict):
+    if call == "screen" or isinstance(context.get("app"), dict):
         return "app"
     return "web"
 

@@ -1,4 +1,4 @@
-"""Event-log queries used by ingest."""
+"""Event-log queries used by ingest and by the fact projector."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, select, tuple_
+from sqlalchemy import JSON, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from shopkeeper.models import Event, Identity
+from shopkeeper.models import Event, Identity, Projection
 from shopkeeper.models.base import UTCDateTime
 
 #: Event columns in insert order (every column but the autoincrement id).
@@ -55,7 +55,13 @@ def _insert_sqlite(raw: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
     return {row["message_id"] for row in fresh}
 
 
+#: Taken by every transaction that appends events on PostgreSQL, so events commit in id order
+#: and a projector reading ``id > position`` can never pass over an id that commits later.
+APPEND_LOCK = 0x5348_4F50  # "SHOP"
+
+
 def _insert_postgresql(raw: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
+    raw.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
     marks = ", ".join("CAST(%s AS jsonb)" if name in _JSON else "%s" for name in COLUMNS)
     statement = (
         f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({marks}) "  # noqa: S608
@@ -125,3 +131,64 @@ def customer_ids_for(
         for kind, value, customer_id in rows:
             found[(kind, value)] = customer_id
     return found
+
+
+#: What :func:`~shopkeeper.events.normalize.facts_of` reads from a stored event.
+FACT_COLUMNS = (
+    Event.id,
+    Event.type,
+    Event.kind,
+    Event.user_id,
+    Event.anonymous_id,
+    Event.previous_id,
+    Event.timestamp,
+    Event.sku,
+    Event.order_id,
+    Event.channel,
+    Event.currency,
+    Event.properties,
+    Event.traits,
+    Event.context,
+)
+
+
+def claim_position(session: Session, name: str, now: datetime) -> int:
+    """Lock consumer ``name``'s position row (creating it at 0) and return the position.
+
+    The lock is held to the end of the transaction, so two projectors (threads or server
+    processes) never apply the same events: the second waits, then sees the advanced position.
+    """
+    query = select(Projection.position).where(Projection.name == name)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    position = session.execute(query).scalar_one_or_none()
+    if position is None:
+        session.add(Projection(name=name, position=0, updated_at=now))
+        session.flush()
+        return 0
+    return position
+
+
+def advance_position(session: Session, name: str, position: int, now: datetime) -> None:
+    session.execute(
+        update(Projection).where(Projection.name == name).values(position=position, updated_at=now)
+    )
+
+
+def events_after(session: Session, position: int, limit: int | None) -> list[dict[str, Any]]:
+    """Events with ``id > position`` in id order, as plain dicts of :data:`FACT_COLUMNS`."""
+    query = select(*FACT_COLUMNS).where(Event.id > position).order_by(Event.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [dict(row) for row in session.execute(query).mappings()]
+
+
+def last_event_id(session: Session) -> int:
+    return session.execute(select(func.coalesce(func.max(Event.id), 0))).scalar_one()
+
+
+def position_of(session: Session, name: str) -> int:
+    found = session.execute(
+        select(Projection.position).where(Projection.name == name)
+    ).scalar_one_or_none()
+    return found or 0

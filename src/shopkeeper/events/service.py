@@ -1,9 +1,10 @@
-"""Event collection on the Segment spec: decode, validate, prepare, commit, apply.
+"""Event collection on the Segment spec: decode, validate, turn into rows, commit.
 
 The hot path is: bounded read → gzip → one ``orjson.loads`` → per-event Pydantic validation →
-:func:`prepare` → group-commit writer. Facts (identities, products, orders) are applied only
-for events whose messageId is new, inside the same transaction as the events, so a replayed
-batch changes nothing and a crash never leaves an order without its event.
+:func:`~shopkeeper.events.normalize.event_row` → group-commit writer. Only events whose
+messageId is new are appended, and the :class:`~shopkeeper.events.projector.Projector` applies
+the facts of appended events exactly once — inside the same transaction (``inline``) or moments
+later (``background``) — so a replayed batch changes nothing.
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ from pydantic import ValidationError
 
 from shopkeeper.errors import BadRequest, Invalid, PayloadTooLarge
 from shopkeeper.events import repository
-from shopkeeper.events.normalize import Prepared, prepare, products_of
+from shopkeeper.events.normalize import event_row
+from shopkeeper.events.projector import Projector
 from shopkeeper.events.schemas import CALL_TYPES, EventError, Message
 from shopkeeper.events.writer import GroupCommitWriter
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from shopkeeper.application import Shopkeeper
+
+#: An ``events`` row as :func:`~shopkeeper.events.normalize.event_row` builds it.
+Row = dict[str, Any]
 
 
 @dataclass
@@ -45,7 +48,7 @@ class IngestResult:
 class Parsed:
     """A request body turned into events ready to store, plus the ones rejected."""
 
-    prepared: list[Prepared]
+    prepared: list[Row]
     errors: list[EventError]
     write_key: str | None = None
 
@@ -54,7 +57,8 @@ class EventService:
     def __init__(self, shop: Shopkeeper) -> None:
         self.shop = shop
         self.settings = shop.settings
-        self.writer: GroupCommitWriter[Prepared, tuple[int, int]] = GroupCommitWriter(
+        self.projector = Projector(shop, batch=shop.settings.projection_batch)
+        self.writer: GroupCommitWriter[Row, tuple[int, int]] = GroupCommitWriter(
             self._store_groups,
             max_batch=shop.settings.writer_max_batch,
             max_wait=shop.settings.writer_max_wait_ms / 1000,
@@ -63,9 +67,15 @@ class EventService:
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         self.writer.start()
+        self.projector.start()
 
     def stop(self) -> None:
         self.writer.stop()
+        self.projector.stop()
+
+    @property
+    def inline(self) -> bool:
+        return self.settings.projection == "inline"
 
     # -- decoding --------------------------------------------------------------------------
     def decode(self, body: bytes, content_encoding: str | None) -> Any:
@@ -111,8 +121,8 @@ class EventService:
 
     def prepare_all(
         self, items: Sequence[Any], received_at: datetime, defaults: Mapping[str, Any] | None = None
-    ) -> tuple[list[Prepared], list[EventError]]:
-        prepared: list[Prepared] = []
+    ) -> tuple[list[Row], list[EventError]]:
+        prepared: list[Row] = []
         errors: list[EventError] = []
         limit = self.settings.max_event_bytes
         for index, item in enumerate(items):
@@ -142,11 +152,11 @@ class EventService:
             except ValidationError as exc:
                 errors.extend(_errors(index, exc))
                 continue
-            prepared.append(prepare(message, received_at))
+            prepared.append(event_row(message, received_at))
         return prepared, errors
 
     # -- storing ---------------------------------------------------------------------------
-    async def submit(self, prepared: list[Prepared]) -> tuple[int, int]:
+    async def submit(self, prepared: list[Row]) -> tuple[int, int]:
         """Store through the group-commit writer; returns (accepted, duplicates) once committed."""
         if not prepared:
             return 0, 0
@@ -157,12 +167,18 @@ class EventService:
     def ingest(
         self, payloads: Sequence[Any], *, received_at: datetime | None = None
     ) -> IngestResult:
-        """The Python API: same semantics as ``POST /v1/batch`` (per-index errors, dedup)."""
+        """The Python API: same semantics as ``POST /v1/batch`` (per-index errors, dedup).
+
+        Unlike the HTTP API it returns only once the events' facts are applied, whatever the
+        projection schedule: importers and the simulator hand over to reports right after.
+        """
         prepared, errors = self.prepare_all(payloads, received_at or self.shop.clock.now())
         if self.writer.running:
             accepted, duplicates = self.writer.submit(prepared).result()
         else:
             accepted, duplicates = self._store_groups([prepared])[0]
+        if not self.inline:
+            self.projector.drain()
         self._count(accepted, duplicates, len(errors))
         return IngestResult(accepted, duplicates, errors)
 
@@ -178,70 +194,32 @@ class EventService:
         if rejected:
             events.labels("rejected").inc(rejected)
 
-    def _store_groups(self, groups: Sequence[Sequence[Prepared]]) -> list[tuple[int, int]]:
+    def _store_groups(self, groups: Sequence[Sequence[Row]]) -> list[tuple[int, int]]:
         """Write several requests' events in one transaction; (accepted, duplicates) each."""
         with self.shop.metrics.commit_seconds.time(), self.shop.db.transaction() as session:
             seen: set[str] = set()
-            unique: list[Prepared] = []
+            unique: list[Row] = []
             for group in groups:
-                for item in group:
-                    message_id = item.row["message_id"]
-                    if message_id not in seen:
-                        seen.add(message_id)
-                        unique.append(item)
-            inserted = repository.insert_new(session, [item.row for item in unique])
-            new = [item for item in unique if item.row["message_id"] in inserted]
-            if new:
-                self._apply(session, new)
+                for row in group:
+                    if row["message_id"] not in seen:
+                        seen.add(row["message_id"])
+                        unique.append(row)
+            inserted = repository.insert_new(session, unique)
+            if inserted and self.inline:
+                self.projector.apply_pending(session)
+        if inserted and not self.inline:
+            self.projector.notify()
         outcomes = []
         claimed: set[str] = set()
         for group in groups:
             accepted = 0
-            for item in group:
-                message_id = item.row["message_id"]
+            for row in group:
+                message_id = row["message_id"]
                 if message_id in inserted and message_id not in claimed:
                     claimed.add(message_id)
                     accepted += 1
             outcomes.append((accepted, len(group) - accepted))
         return outcomes
-
-    def _apply(self, session: Session, new: list[Prepared]) -> None:
-        """Apply the facts of newly stored events: identities, then products, then orders."""
-        self.shop.identities.observe(session, [item.observation for item in new])
-        products = products_of(new)
-        if products:
-            self.shop.catalog.upsert(session, products, partial=True)
-        facts = [item.order for item in new if item.order is not None]
-        if facts:
-            self._apply_orders(session, facts)
-
-    def _apply_orders(self, session: Session, facts: list[Any]) -> None:
-        keys = [("user_id", f.user_id) for f in facts if f.user_id] + [
-            ("anonymous_id", f.anonymous_id) for f in facts if f.anonymous_id
-        ]
-        owners = repository.customer_ids_for(session, keys)
-        orders = []
-        for fact in facts:
-            customer_id = owners.get(("user_id", fact.user_id or "")) or owners.get(
-                ("anonymous_id", fact.anonymous_id or "")
-            )
-            if fact.order is not None:
-                orders.append(fact.order.model_copy(update={"customer_id": customer_id}))
-        if orders:
-            self.shop.orders.record(session, orders)
-        for fact in facts:
-            if fact.kind == "order_cancelled":
-                self.shop.orders.set_status(
-                    session, fact.order_id, "cancelled", at=self.shop.clock.now()
-                )
-            elif fact.kind == "order_refunded":
-                self.shop.orders.set_status(
-                    session,
-                    fact.order_id,
-                    "refunded",
-                    refunded=fact.refunded,
-                    at=self.shop.clock.now(),
-                )
 
 
 def _with_defaults(item: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Index, String
+from sqlalchemy import BigInteger, Float, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopkeeper.models.base import Base
@@ -22,6 +22,9 @@ class Event(Base):
         Index("ix_events_user_ts", "user_id", "timestamp"),
         Index("ix_events_anon_ts", "anonymous_id", "timestamp"),
         Index("ix_events_kind_ts", "kind", "timestamp"),
+        # ids are never reused, even after the newest events are erased: the projector's
+        # position (the last id it applied) must stay behind every event still to come.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -31,6 +34,8 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(40))
     user_id: Mapped[str | None] = mapped_column(String(320))
     anonymous_id: Mapped[str | None] = mapped_column(String(320))
+    #: ``alias`` calls only: the identifier being joined to ``user_id``.
+    previous_id: Mapped[str | None] = mapped_column(String(320))
     timestamp: Mapped[datetime]
     received_at: Mapped[datetime]
     session_id: Mapped[str | None] = mapped_column(String(100))
@@ -54,3 +59,17 @@ class Event(Base):
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
     traits: Mapped[dict[str, Any]] = mapped_column(default=dict)
     context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Projection(Base):
+    """How far a consumer of the event log has got: the id of the last event it applied.
+
+    The fact projector (identities, products, orders) advances its row in the same
+    transaction as the facts it applies, so a crash never applies an event twice or skips one.
+    """
+
+    __tablename__ = "projections"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime]

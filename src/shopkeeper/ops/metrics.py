@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class Metrics:
@@ -30,5 +30,15 @@ class Metrics:
         self.commit_seconds = Histogram(
             "shopkeeper_ingest_commit_seconds",
             "Time to write and commit one ingest group",
+            registry=self.registry,
+        )
+        self.projection_position = Gauge(
+            "shopkeeper_projection_position",
+            "Id of the last event whose facts the projector applied (compare with the log's end)",
+            registry=self.registry,
+        )
+        self.projection_skipped = Counter(
+            "shopkeeper_projection_skipped_total",
+            "Events whose facts could not be applied and were skipped (logged with their id)",
             registry=self.registry,
         )

@@ -58,7 +58,9 @@ PERSONAL_TABLES: dict[str, str] = {
 }
 
 #: Tables that hold nothing about a person (order lines are reached through anonymised orders).
-NON_PERSONAL_TABLES: frozenset[str] = frozenset({"products", "api_keys", "order_lines"})
+NON_PERSONAL_TABLES: frozenset[str] = frozenset(
+    {"products", "api_keys", "order_lines", "projections"}
+)
 
 #: Largest number of values put in one ``IN (...)`` list (SQLite's limit is 32766 variables).
 CHUNK = 1000

@@ -1,0 +1,195 @@
+"""The fact projector: applies what stored events say to identities, products and orders.
+
+The event log is the source of truth; profiles, the catalog and orders are projections of it.
+The projector reads events after its stored position in id order, derives each one's facts
+(:func:`~shopkeeper.events.normalize.facts_of`), applies them and advances the position in
+the **same transaction**, so every event's facts are applied exactly once, whatever crashes.
+
+Two schedules, one code path (``SHOPKEEPER_PROJECTION``):
+
+* ``inline`` — the ingest writer calls :meth:`Projector.apply_pending` inside the transaction
+  that appends the events, so a 2xx means "stored *and* in the profile" (read-your-writes).
+* ``background`` — the writer only appends and acknowledges; the projector's thread applies
+  the facts moments later, in batches. Collection is then bounded by parsing and one insert
+  per event, and profiles lag by the backlog (``shopkeeper_projection_lag_events``).
+
+Either way the thread runs, so events stored before a crash or under the other schedule are
+caught up on start. On PostgreSQL events are appended under an advisory lock
+(:data:`~shopkeeper.events.repository.APPEND_LOCK`), so ids commit in order and reading
+``id > position`` never skips an event that commits later.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import OperationalError
+
+from shopkeeper.events import repository
+from shopkeeper.events.normalize import Facts, OrderFact, facts_of, products_of
+from shopkeeper.ops.logging import log
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from shopkeeper.application import Shopkeeper
+
+#: The projector's row in ``projections``.
+NAME = "facts"
+
+
+class Projector:
+    def __init__(self, shop: Shopkeeper, *, batch: int = 1000, idle_poll: float = 0.5) -> None:
+        self.shop = shop
+        self.batch = batch
+        self.idle_poll = idle_poll
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- applying --------------------------------------------------------------------------
+    def apply_pending(self, session: Session, limit: int | None = None) -> int:
+        """Apply the facts of up to ``limit`` unapplied events in ``session``'s transaction."""
+        now = self.shop.clock.now()
+        position = repository.claim_position(session, NAME, now)
+        rows = repository.events_after(session, position, limit)
+        if not rows:
+            return 0
+        self.apply(session, [facts_of(row) for row in rows])
+        repository.advance_position(session, NAME, rows[-1]["id"], now)
+        self.shop.metrics.projection_position.set(rows[-1]["id"])
+        return len(rows)
+
+    def drain(self) -> int:
+        """Apply everything pending, one transaction per batch; the number of events applied.
+
+        A batch that fails is replayed one event at a time, and an event whose facts cannot
+        be applied (bad data, not a busy database) is logged and skipped, so one poisoned
+        event never stops every profile from updating.
+        """
+        total = 0
+        while not self._stopping.is_set():
+            try:
+                with self.shop.db.transaction() as session:
+                    applied = self.apply_pending(session, self.batch)
+            except OperationalError:
+                raise  # the store is unavailable or busy: retry the same batch later
+            except Exception:
+                log.exception("projector batch failed; applying its events one by one")
+                applied = self._one_by_one()
+            total += applied
+            if applied < self.batch:
+                break
+        return total
+
+    def _one_by_one(self) -> int:
+        done = 0
+        for _ in range(self.batch):
+            try:
+                with self.shop.db.transaction() as session:
+                    applied = self.apply_pending(session, 1)
+            except OperationalError:
+                raise
+            except Exception:
+                self._skip_one()
+                applied = 1
+            if not applied:
+                break
+            done += applied
+        return done
+
+    def _skip_one(self) -> None:
+        now = self.shop.clock.now()
+        with self.shop.db.transaction() as session:
+            position = repository.claim_position(session, NAME, now)
+            rows = repository.events_after(session, position, 1)
+            if rows:
+                log.error("skipped the facts of event %s: they cannot be applied", rows[0]["id"])
+                repository.advance_position(session, NAME, rows[0]["id"], now)
+                self.shop.metrics.projection_skipped.inc()
+
+    def lag(self) -> int:
+        """Events stored but not yet applied."""
+        with self.shop.db.sessions() as session:
+            return repository.last_event_id(session) - repository.position_of(session, NAME)
+
+    def apply(self, session: Session, facts: list[Facts]) -> None:
+        """Identities first (orders need their owner), then products, then orders."""
+        self.shop.identities.observe(session, [item.observation for item in facts])
+        products = products_of(facts)
+        if products:
+            self.shop.catalog.upsert(session, products, partial=True)
+        orders = [item.order for item in facts if item.order is not None]
+        if orders:
+            self._apply_orders(session, orders)
+
+    def _apply_orders(self, session: Session, facts: list[OrderFact]) -> None:
+        keys = [("user_id", f.user_id) for f in facts if f.user_id] + [
+            ("anonymous_id", f.anonymous_id) for f in facts if f.anonymous_id
+        ]
+        owners = repository.customer_ids_for(session, keys)
+        orders: list[Any] = []
+        for fact in facts:
+            customer_id = owners.get(("user_id", fact.user_id or "")) or owners.get(
+                ("anonymous_id", fact.anonymous_id or "")
+            )
+            if fact.order is not None:
+                orders.append(fact.order.model_copy(update={"customer_id": customer_id}))
+        if orders:
+            self.shop.orders.record(session, orders)
+        for fact in facts:
+            if fact.kind == "order_cancelled":
+                self.shop.orders.set_status(
+                    session, fact.order_id, "cancelled", at=self.shop.clock.now()
+                )
+            elif fact.kind == "order_refunded":
+                self.shop.orders.set_status(
+                    session,
+                    fact.order_id,
+                    "refunded",
+                    refunded=fact.refunded,
+                    at=self.shop.clock.now(),
+                )
+
+    # -- the thread ------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self._run, name="projector", daemon=True)
+            self._thread.start()
+
+    def notify(self) -> None:
+        """New events were committed: wake the thread now instead of at the next poll."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self._thread is not None:
+            self._stopping.set()
+            self._wake.set()
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        if self.shop.settings.projection == "inline":
+            self._catch_up()  # the writer applies new events itself; only a backlog is left
+            return
+        while not self._stopping.is_set():
+            self._wake.wait(self.idle_poll)
+            self._wake.clear()
+            try:
+                self.drain()
+            except Exception:  # keep projecting: the next round retries from the position
+                log.exception("projector round failed")
+                self._stopping.wait(1.0)
+
+    def _catch_up(self) -> None:
+        try:
+            if self.lag() > 0:
+                log.info("projector: applied %d events stored earlier", self.drain())
+        except Exception:
+            log.exception("projector catch-up failed; it runs again on the next start")

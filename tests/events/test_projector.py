@@ -1,0 +1,158 @@
+"""The fact projector: facts applied exactly once, in log order, on either schedule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from shopkeeper.application import Shopkeeper
+from shopkeeper.events import repository
+from shopkeeper.events.projector import NAME, Projector
+from shopkeeper.models import Event, Identity, Order
+from shopkeeper.settings import Settings
+from tests.events.test_endpoints import track
+
+
+def order(i: int, user: str) -> dict[str, Any]:
+    return {
+        "type": "track",
+        "event": "Order Completed",
+        "userId": user,
+        "messageId": f"o-{i}",
+        "timestamp": "2026-11-01T11:00:00Z",
+        "properties": {
+            "order_id": f"ord-{i}",
+            "total": 30,
+            "products": [{"product_id": "sku-1", "price": 30, "quantity": 1}],
+        },
+    }
+
+
+@pytest.fixture
+def background(settings: Settings, shop: Shopkeeper) -> Iterator[Shopkeeper]:
+    """The same store, opened with the background schedule."""
+    opened = Shopkeeper.open(settings.model_copy(update={"projection": "background"}))
+    opened.clock = shop.clock
+    yield opened
+    opened.events.stop()
+    opened.close()
+
+
+def _count(shop: Shopkeeper, what: Any) -> int:
+    with shop.db.sessions() as session:
+        return session.execute(select(func.count()).select_from(what)).scalar_one()
+
+
+def _store_only(shop: Shopkeeper, payloads: list[dict[str, Any]]) -> tuple[int, int]:
+    """What the HTTP path does on the background schedule: append and acknowledge."""
+    rows, errors = shop.events.prepare_all(payloads, shop.clock.now())
+    assert not errors
+    return shop.events._store_groups([rows])[0]
+
+
+def test_background_acknowledges_before_facts_then_applies_them_once(
+    background: Shopkeeper,
+) -> None:
+    assert _store_only(background, [track(1), order(2, "u-1")]) == (2, 0)
+    assert _count(background, Event) == 2
+    assert _count(background, Identity) == 0  # not applied yet: the projector's job
+    assert background.events.projector.lag() == 2
+
+    assert background.events.projector.drain() == 2
+    assert _count(background, Identity) == 2  # anon-1 and u-1
+    assert _count(background, Order) == 1
+    assert background.events.projector.lag() == 0
+
+    assert background.events.projector.drain() == 0  # nothing applied twice
+    assert _store_only(background, [track(1), order(2, "u-1")]) == (0, 2)
+    assert background.events.projector.drain() == 0
+    assert _count(background, Order) == 1
+
+
+def test_the_thread_applies_new_events_promptly(background: Shopkeeper) -> None:
+    projector = background.events.projector
+    projector.idle_poll = 0.05
+    projector.start()
+    try:
+        _store_only(background, [track(i) for i in range(1, 6)])
+        for _ in range(200):
+            if projector.lag() == 0:
+                break
+            projector._stopping.wait(0.05)
+        assert projector.lag() == 0
+        assert _count(background, Identity) == 1
+    finally:
+        projector.stop()
+
+
+def test_a_backlog_left_by_a_crash_is_caught_up_on_start(
+    background: Shopkeeper, shop: Shopkeeper
+) -> None:
+    _store_only(background, [track(1), order(2, "u-9")])  # stored; the process "dies" here
+    assert shop.events.projector.lag() == 2
+    shop.events.start()  # inline schedule: its projector still catches up what is pending
+    try:
+        for _ in range(200):
+            if shop.events.projector.lag() == 0:
+                break
+            shop.events.projector._stopping.wait(0.05)
+    finally:
+        shop.events.stop()
+    assert _count(shop, Order) == 1
+    assert _count(shop, Identity) == 2
+
+
+def test_inline_applies_inside_the_ingest_transaction(shop: Shopkeeper) -> None:
+    result = shop.events.ingest([track(1), order(2, "u-1")])
+    assert result.accepted == 2
+    assert shop.events.projector.lag() == 0
+    assert _count(shop, Order) == 1
+
+
+def test_alias_is_projected_from_the_stored_previous_id(background: Shopkeeper) -> None:
+    _store_only(
+        background,
+        [
+            track(1),
+            {"type": "alias", "userId": "u-7", "previousId": "anon-1", "messageId": "a-1"},
+        ],
+    )
+    with background.db.sessions() as session:
+        stored = session.execute(select(Event.previous_id).where(Event.type == "alias"))
+        assert stored.scalar_one() == "anon-1"
+    background.events.projector.drain()
+    with background.db.sessions() as session:
+        owners = dict(session.execute(select(Identity.value, Identity.customer_id)).all())
+    assert owners["u-7"] == owners["anon-1"]
+
+
+def test_an_event_whose_facts_fail_is_skipped_not_blocking(
+    background: Shopkeeper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _store_only(background, [track(1), order(2, "u-1"), track(3)])
+    real = Projector.apply
+
+    def failing(self: Projector, session: Any, facts: list[Any]) -> None:
+        if any(f.order is not None for f in facts):
+            raise ValueError("cannot apply")
+        real(self, session, facts)
+
+    monkeypatch.setattr(Projector, "apply", failing)
+    assert background.events.projector.drain() == 3
+    assert background.events.projector.lag() == 0
+    assert _count(background, Order) == 0
+    assert _count(background, Identity) == 1  # the two views still reached the profile
+    assert background.metrics.projection_skipped._value.get() == 1
+
+
+def test_ids_are_never_reused_after_the_newest_events_are_erased(shop: Shopkeeper) -> None:
+    shop.events.ingest([track(1), track(2)])
+    with shop.db.transaction() as session:
+        position = repository.position_of(session, NAME)
+        session.execute(Event.__table__.delete())
+    shop.events.ingest([track(3)])
+    with shop.db.sessions() as session:
+        assert session.execute(select(Event.id)).scalar_one() > position
