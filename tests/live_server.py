@@ -27,7 +27,7 @@ class LiveServer:
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30) -> LiveServer:
+    def start(self, timeout: float = 120) -> LiveServer:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [
