@@ -7,10 +7,12 @@ from shopkeeper.models.customers import Consent, Customer, Identity, Merge
 from shopkeeper.models.events import Event
 from shopkeeper.models.keys import SCOPES, ApiKey, AuditEntry
 from shopkeeper.models.orders import CHANNELS, STATUSES, Order, OrderLine
+from shopkeeper.models.segments import SEGMENT_KINDS, Segment, SegmentMembership, SegmentSize
 
 __all__ = [
     "CHANNELS",
     "SCOPES",
+    "SEGMENT_KINDS",
     "STATUSES",
     "ApiKey",
     "AuditEntry",
@@ -24,5 +26,8 @@ __all__ = [
     "Order",
     "OrderLine",
     "Product",
+    "Segment",
+    "SegmentMembership",
+    "SegmentSize",
     "new_id",
 ]
