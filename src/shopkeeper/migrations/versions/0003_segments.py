@@ -64,9 +64,7 @@ def upgrade() -> None:
         "segment_memberships",
         ["segment_id", "exited_at"],
     )
-    op.create_index(
-        "ix_segment_memberships_customer_id", "segment_memberships", ["customer_id"]
-    )
+    op.create_index("ix_segment_memberships_customer_id", "segment_memberships", ["customer_id"])
     op.create_index(
         "uq_segment_memberships_open",
         "segment_memberships",
@@ -92,9 +90,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_segment_sizes")),
     )
-    op.create_index(
-        "ix_segment_sizes_segment_at", "segment_sizes", ["segment_id", "evaluated_at"]
-    )
+    op.create_index("ix_segment_sizes_segment_at", "segment_sizes", ["segment_id", "evaluated_at"])
 
 
 def downgrade() -> None:
