@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from shopkeeper.privacy.service import PrivacyService
     from shopkeeper.recommendations.service import RecommendationService
     from shopkeeper.segments.service import SegmentService
-    from shopkeeper.segments.service import SegmentService
 
 
 @dataclass

@@ -231,8 +231,8 @@ def member_emails(session: Session, segment_id: str) -> Iterator[tuple[str, str 
         .where(SegmentMembership.segment_id == segment_id, SegmentMembership.exited_at.is_(None))
         .order_by(Customer.id)
     )
-    for cid, email in session.execute(query, execution_options={"yield_per": 10 * CHUNK}):
-        yield cid, email
+    rows = session.execute(query, execution_options={"yield_per": 10 * CHUNK})
+    yield from ((cid, email) for cid, email in rows)
 
 
 def consent_in_force(
@@ -346,8 +346,7 @@ def open_memberships(session: Session, segment_ids: Sequence[str]) -> Iterator[t
         ),
         execution_options={"yield_per": 10 * CHUNK},
     )
-    for sid, cid in rows:
-        yield sid, cid
+    yield from ((sid, cid) for sid, cid in rows)
 
 
 def live_customers(session: Session) -> int:

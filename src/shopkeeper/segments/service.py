@@ -238,7 +238,7 @@ class SegmentService:
             slug=segment.slug,
             name=segment.name,
             description=segment.description,
-            kind=segment.kind,  # type: ignore[arg-type]
+            kind=segment.kind,
             rule=segment.rule,
             rule_text=describe(parse_rule(segment.rule, self.registry)),
             version=segment.version,
@@ -257,6 +257,8 @@ class SegmentService:
         started = time.perf_counter()
         segments = [self.get(session, key)] if key else repository.all_segments(session)
         now = self.shop.clock.now()
+        if on_progress is not None:
+            on_progress(0, len(segments), "")
         members, customers = self._members(session, segments, now)
         done: list[Evaluation] = []
         for i, segment in enumerate(segments):
@@ -463,7 +465,7 @@ class SegmentService:
                         id=segment.id,
                         slug=segment.slug,
                         name=segment.name,
-                        kind=segment.kind,  # type: ignore[arg-type]
+                        kind=segment.kind,
                         reasons=match.reasons,
                         member_since=since.get(segment.id),
                     )
@@ -507,7 +509,7 @@ class SegmentService:
         return CrossReport(segments=[s.slug for s in segments], customers=total, cells=cells)
 
     def priorities(self, session: Session, *, window_days: int = 90) -> PriorityReport:
-        """Stored segments ranked by expected value per unit of effort (:data:`PRIORITY_FORMULA`)."""
+        """Stored segments ranked by value per unit of effort (:data:`PRIORITY_FORMULA`)."""
         if not 1 <= window_days <= 3650:
             raise Invalid("window_days must be 1 to 3650", detail={"field": "window_days"})
         since = self.shop.clock.now() - timedelta(days=window_days)
@@ -554,7 +556,7 @@ class SegmentService:
             )
         ranked.sort(key=lambda p: (-p.score, -p.value, p.slug))
         return PriorityReport(
-            basis=basis,  # type: ignore[arg-type]
+            basis=basis,
             window_days=window_days,
             formula=PRIORITY_FORMULA,
             segments=[p.model_copy(update={"rank": i + 1}) for i, p in enumerate(ranked)],
