@@ -285,37 +285,25 @@ def _affinities(t: Inputs, now: datetime, fields: list[str], config: AffinityCon
         "price_tier": hits.price_tier,
     }
     wanted = affinity_fields(fields)
-    parts = []
+    ranked: ir.Table | None = None
     for dimension in sorted({d for _, d, _ in wanted}):
         long = hits.select("customer_id", "score", value=values[dimension])
         long = long.filter(long.value.notnull() & (long.value != ""))
         per = long.group_by(["customer_id", "value"]).aggregate(score=long.score.sum())
-        ranked = per.mutate(
+        per = per.mutate(
+            dimension=ibis.literal(dimension),
             total=per.score.sum().over(ibis.window(group_by=per.customer_id)),
             rank=ibis.row_number().over(
                 ibis.window(group_by=per.customer_id, order_by=[ibis.desc(per.score), per.value])
             ),
         )
-        top = ranked.filter((ranked.rank < config.top) & (ranked.total > 0))
-        parts.append(
-            top.group_by("customer_id").aggregate(
-                **{
-                    name: (top.score / top.total).round(6).max(where=top.value == value)
-                    for name, dim, value in wanted
-                    if dim == dimension
-                }
-            )
-        )
-    return _outer(parts)
-
-
-def _outer(parts: list[ir.Table]) -> ir.Table:
-    """Full outer join of per-customer tables on ``customer_id``."""
-    table = parts[0]
-    for part in parts[1:]:
-        joined = table.outer_join(part.view(), "customer_id")
-        table = joined.select(
-            customer_id=ibis.coalesce(joined.customer_id, joined.customer_id_right),
-            **{c: joined[c] for c in (*table.columns, *part.columns) if c != "customer_id"},
-        )
-    return table
+        ranked = per if ranked is None else ranked.union(per)
+    assert ranked is not None
+    top = ranked.filter((ranked["rank"] < config.top) & (ranked.total > 0))
+    share = (top.score / top.total).round(6)
+    return top.group_by("customer_id").aggregate(
+        **{
+            name: share.max(where=(top.dimension == dimension) & (top.value == value))
+            for name, dimension, value in wanted
+        }
+    )

@@ -26,11 +26,14 @@ import io
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import ibis.expr.types as ir
+import pyarrow as pa
 import pyarrow.compute as pc
+from ibis.backends import BaseBackend
 from sqlalchemy.orm import Session
 
 from shopkeeper.analytics import engine
@@ -43,7 +46,7 @@ from shopkeeper.models import Segment, new_id
 from shopkeeper.segments import facts, repository
 from shopkeeper.segments.batch import BatchEvaluator
 from shopkeeper.segments.fields import DEFAULT_REGISTRY, FieldRegistry
-from shopkeeper.segments.realtime import CompiledRule, EventFacts, compile_rule
+from shopkeeper.segments.realtime import CompiledRule, EventFacts, ProfileFacts, compile_rule
 from shopkeeper.segments.rules import (
     All,
     AnyOf,
@@ -282,16 +285,8 @@ class SegmentService:
         rules = [parse_rule(s.rule, self.registry) for s in segments]
         con = engine.connect(self.shop.settings)
         try:
-            repository.load(session, con)
-            inputs = facts.Inputs(
-                people=con.table("people"),
-                orders=con.table("orders"),
-                lines=con.table("lines"),
-                events=con.table("events"),
-                scores=con.table("scores"),
-            )
             fields = {name for rule in rules for name in _profile_fields(rule)}
-            people = facts.profile_table(inputs, now, fields)
+            people = self._people(session, con, now, fields)
             events = con.table("events")
             events = events.filter(events.customer_id.notnull())
             table = BatchEvaluator(people, events, self.registry).membership(rules, now)
@@ -427,30 +422,7 @@ class SegmentService:
         profile and recent events, with the rule parts that made it true."""
         now = self.shop.clock.now()
         customer = self.shop.customers.get(session, identifier)
-        profile = self.shop.customers.profile(customer.id, session=session)
-        ids = [customer.id, *profile.merged_from]
-        identities = customers_repository.identities_of_all(session, ids)
-        rows = repository.customer_events(
-            session,
-            [i.value for i in identities if i.kind == "user_id"],
-            [i.value for i in identities if i.kind == "anonymous_id"],
-            EVENT_WINDOW,
-        )
-        events = [EventFacts(**row) for row in rows]
-        score = score_of(session, customer.id)
-        scores = (
-            facts.Scores(
-                rfm_r=score.rfm_r,
-                rfm_f=score.rfm_f,
-                rfm_m=score.rfm_m,
-                rfm_segment=score.rfm_segment,
-                clv=score.clv,
-                p_alive=score.p_alive,
-            )
-            if score is not None
-            else None
-        )
-        profile_facts = facts.profile_facts(profile, scores, events, now)
+        profile_facts, events = self.facts_of(session, customer.id)
         since = {
             m.segment_id: m.entered_at
             for m in repository.memberships_of(session, [customer.id])
@@ -471,6 +443,58 @@ class SegmentService:
                     )
                 )
         return CustomerSegments(customer_id=customer.id, evaluated_at=now, segments=found)
+
+    def facts_of(self, session: Session, identifier: str) -> tuple[ProfileFacts, list[EventFacts]]:
+        """One customer's profile fields and recent shop events, as real time sees them."""
+        now = self.shop.clock.now()
+        customer = self.shop.customers.get(session, identifier)
+        profile = self.shop.customers.profile(customer.id, session=session)
+        identities = customers_repository.identities_of_all(
+            session, [customer.id, *profile.merged_from]
+        )
+        rows = repository.customer_events(
+            session,
+            [i.value for i in identities if i.kind == "user_id"],
+            [i.value for i in identities if i.kind == "anonymous_id"],
+            EVENT_WINDOW,
+        )
+        events = [EventFacts(**row) for row in rows]
+        score = score_of(session, customer.id)
+        scores = (
+            facts.Scores(
+                rfm_r=score.rfm_r,
+                rfm_f=score.rfm_f,
+                rfm_m=score.rfm_m,
+                rfm_segment=score.rfm_segment,
+                clv=score.clv,
+                p_alive=score.p_alive,
+            )
+            if score is not None
+            else None
+        )
+        return facts.profile_facts(profile, scores, events, now), events
+
+    def batch_facts(self, session: Session, fields: Sequence[str] = ()) -> pa.Table:
+        """Every live customer's profile fields as batch evaluation sees them (``affinity.*``
+        columns only for the names in ``fields``)."""
+        con = engine.connect(self.shop.settings)
+        try:
+            return self._people(session, con, self.shop.clock.now(), fields).to_pyarrow()
+        finally:
+            con.disconnect()
+
+    def _people(
+        self, session: Session, con: BaseBackend, now: datetime, fields: Iterable[str]
+    ) -> ir.Table:
+        repository.load(session, con)
+        inputs = facts.Inputs(
+            people=con.table("people"),
+            orders=con.table("orders"),
+            lines=con.table("lines"),
+            events=con.table("events"),
+            scores=con.table("scores"),
+        )
+        return facts.profile_table(inputs, now, fields)
 
     def _compile(self, segment: Segment) -> CompiledRule:
         key = (segment.id, segment.version)
