@@ -276,10 +276,9 @@ def _affinities(t: Inputs, now: datetime, fields: list[str], config: AffinityCon
     at = ibis.literal(now, type=hits.timestamp.type())
     age = ibis.greatest(_age_days(at, hits.timestamp), 0.0)
     hits = hits.mutate(score=hits.w * (-age / config.half_life_days * math.log(2)).exp())
-    path = hits.category.re_replace(r"^/+|/+$", "")
-    path = ibis.ifelse(path == "", ibis.null("string"), path)
+    path = hits.category  # stored normalised by the catalog: no leading or trailing '/'
     values = {
-        "category": path.re_extract(r"^([^/]+)", 1),
+        "category": path.split("/")[0],
         "category_path": path,
         "brand": hits.brand,
         "price_tier": hits.price_tier,
