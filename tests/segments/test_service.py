@@ -252,3 +252,18 @@ def test_cross_and_priorities(shop: Shopkeeper, people: Shop) -> None:
     assert [p.rank for p in ranked.segments] == [1, 2, 3]
     assert ranked.segments[0].slug == "buyers"
     assert ranked.basis == "orders"
+
+
+def test_a_segment_changed_between_decide_and_record_is_skipped(
+    shop: Shopkeeper, people: Shop
+) -> None:
+    create(shop, "Buyers", BUYERS)
+    create(shop, "Big", BIG_SPENDERS)
+    with shop.db.sessions() as s:
+        decision = shop.segments.decide(s)
+    with shop.db.transaction() as s:
+        shop.segments.update(s, "big", rule={"field": "revenue", "op": ">=", "value": 10})
+    with shop.db.transaction() as s:
+        report = shop.segments.record(s, decision)
+    assert [(e.slug, e.size) for e in report.segments] == [("buyers", 2)]
+    assert evaluate(shop, "big") == {"big": (2, 2, 0)}  # the next evaluation covers it

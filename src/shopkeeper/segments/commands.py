@@ -166,8 +166,10 @@ def evaluate(
         def on_progress(done: int, total: int, slug: str) -> None:
             progress.update(task, completed=done, total=total, description=f"written {slug}")
 
+        with shop.db.sessions() as session:  # the engine's work holds no write lock
+            decision = shop.segments.decide(session, key)
         with shop.db.transaction() as session:
-            report = shop.segments.evaluate(session, key, on_progress=on_progress)
+            report = shop.segments.record(session, decision, on_progress=on_progress)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return

@@ -152,8 +152,10 @@ def delete_segment(key: str, shop: ShopDep, _key: AdminKey) -> Response:
 @router.post("/v1/segments/{key}/evaluate")
 def evaluate_segment(key: str, shop: ShopDep, _key: AdminKey) -> EvaluationReport:
     """Evaluate now: record entries, exits (with their events) and the size."""
+    with shop.db.sessions() as session:  # the engine's work holds no write lock
+        decision = shop.segments.decide(session, key)
     with shop.db.transaction() as session:
-        return shop.segments.evaluate(session, key)
+        return shop.segments.record(session, decision)
 
 
 @router.get("/v1/segments/{key}/members")

@@ -27,6 +27,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -78,7 +79,7 @@ from shopkeeper.segments.schemas import (
 if TYPE_CHECKING:
     from shopkeeper.application import Shopkeeper
 
-__all__ = ["PRIORITY_FORMULA", "SegmentService", "normalise_email", "slugify"]
+__all__ = ["PRIORITY_FORMULA", "Decision", "SegmentService", "normalise_email", "slugify"]
 
 #: ``(done, total, slug)`` after each segment is written.
 Progress = Callable[[int, int, str], None]
@@ -108,6 +109,17 @@ def normalise_email(email: str) -> str:
 
 def sha256_email(email: str) -> str:
     return hashlib.sha256(normalise_email(email).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Members of each segment at ``at`` (segment id -> customer ids), not yet recorded."""
+
+    at: datetime
+    customers: int
+    members: dict[str, set[str]]
+    versions: dict[str, int]
+    seconds: float
 
 
 class SegmentService:
@@ -189,13 +201,7 @@ class SegmentService:
         segment = self.get(session, key)
         size = repository.sizes(session, [segment.id]).get(segment.id, 0)
         points = [
-            SizePoint(
-                evaluated_at=p.evaluated_at,
-                version=p.version,
-                size=p.size,
-                entered=p.entered,
-                exited=p.exited,
-            )
+            SizePoint.model_validate(p, from_attributes=True)
             for p in repository.size_history(session, segment.id, history)
         ]
         return SegmentDetail(**self._out(segment, size).model_dump(), history=points)
@@ -256,23 +262,47 @@ class SegmentService:
     def evaluate(
         self, session: Session, key: str | None = None, *, on_progress: Progress | None = None
     ) -> EvaluationReport:
-        """Evaluate one segment (``key``) or all, and record entries, exits and sizes."""
+        """Evaluate one segment (``key``) or all, and record entries, exits and sizes, in one
+        session. Long runs on SQLite should rather :meth:`decide` in a read session and
+        :meth:`record` in a short write transaction, as the CLI and API do, so ingest is not
+        held behind the engine's work."""
+        return self.record(session, self.decide(session, key), on_progress=on_progress)
+
+    def decide(self, session: Session, key: str | None = None) -> Decision:
+        """Who is in each segment now (reads only): one query on the analytics engine."""
         started = time.perf_counter()
         segments = [self.get(session, key)] if key else repository.all_segments(session)
         now = self.shop.clock.now()
-        if on_progress is not None:
-            on_progress(0, len(segments), "")
         members, customers = self._members(session, segments, now)
+        return Decision(
+            at=now,
+            customers=customers,
+            members=members,
+            versions={s.id: s.version for s in segments},
+            seconds=time.perf_counter() - started,
+        )
+
+    def record(
+        self, session: Session, decision: Decision, *, on_progress: Progress | None = None
+    ) -> EvaluationReport:
+        """Write a :class:`Decision`: intervals, events and size snapshots. A segment deleted
+        or given a new rule since it was decided is skipped (the next evaluation covers it)."""
+        started = time.perf_counter()
         done: list[Evaluation] = []
-        for i, segment in enumerate(segments):
-            done.append(self._apply(session, segment, members[segment.id], now))
+        total = len(decision.versions)
+        for i, (segment_id, version) in enumerate(decision.versions.items()):
+            segment = repository.find(session, segment_id)
+            if segment is not None and segment.version == version:
+                done.append(
+                    self._apply(session, segment, decision.members[segment_id], decision.at)
+                )
             if on_progress is not None:
-                on_progress(i + 1, len(segments), segment.slug)
+                on_progress(i + 1, total, segment.slug if segment else segment_id)
         session.flush()
         return EvaluationReport(
-            evaluated_at=now,
-            customers=customers,
-            seconds=round(time.perf_counter() - started, 3),
+            evaluated_at=decision.at,
+            customers=decision.customers,
+            seconds=round(decision.seconds + time.perf_counter() - started, 3),
             segments=done,
         )
 
