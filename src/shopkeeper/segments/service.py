@@ -20,6 +20,7 @@ The service never commits: every method works in the caller's session.
 
 from __future__ import annotations
 
+import builtins
 import csv
 import hashlib
 import io
@@ -474,7 +475,9 @@ class SegmentService:
                 )
         return CustomerSegments(customer_id=customer.id, evaluated_at=now, segments=found)
 
-    def facts_of(self, session: Session, identifier: str) -> tuple[ProfileFacts, list[EventFacts]]:
+    def facts_of(
+        self, session: Session, identifier: str
+    ) -> tuple[ProfileFacts, builtins.list[EventFacts]]:
         """One customer's profile fields and recent shop events, as real time sees them."""
         now = self.shop.clock.now()
         customer = self.shop.customers.get(session, identifier)
