@@ -218,9 +218,12 @@ def test_customer_segments_are_real_time_with_reasons(shop: Shopkeeper, people: 
     assert [(seg.slug, seg.member_since) for seg in bob.segments] == [("buyers", T0)]
 
 
-def test_erasure_removes_memberships(shop: Shopkeeper, people: Shop) -> None:
+def test_memberships_are_exported_and_erased(shop: Shopkeeper, people: Shop) -> None:
     create(shop, "Buyers", BUYERS)
     evaluate(shop)
+    with shop.db.transaction() as s:
+        exported = shop.privacy.export(s, "ann", actor="test")
+    assert [m["customer_id"] for m in exported["segment_memberships"]] == [people.ann]
     with shop.db.transaction() as s:
         counts = shop.privacy.erase(s, "ann", actor="test").counts
     assert counts["segment_memberships"] == 1
