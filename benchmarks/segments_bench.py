@@ -10,6 +10,14 @@ figures. Batch: the 50 rules as one ``membership`` expression (one scan of the e
 path a nightly job takes), executed to Arrow; and each rule alone (``members`` count), summed.
 Real time: one profile with ~200 events; each rule compiled once, then ``matches`` timed over
 many calls (and ``evaluate``, which also builds the reasons).
+
+``--pipeline`` measures what ``shopkeeper segments evaluate`` runs on the engine instead of
+ready-made profile columns: raw store-shaped tables (people, orders, purchased lines, events
+with sessions, scores; generated in Arrow, as a 1M-customer store would take hours to
+simulate) -> every profile field (:func:`shopkeeper.segments.facts.profile_table`: sessions by
+window functions, tenure, recency-weighted affinities, latest source/device) -> the 50 rules in
+one query -> members diffed against the previous run's open memberships (5% churn) as the
+service does. Not included: reading the store into Arrow and writing memberships/events.
 """
 
 from __future__ import annotations
@@ -318,6 +326,118 @@ def one_profile(
     return ProfileFacts(profile), facts
 
 
+def raw_tables(n: int, per_customer: float, rng: np.random.Generator) -> dict[str, pa.Table]:
+    """Store-shaped inputs of :func:`shopkeeper.segments.facts.profile_table` for n customers."""
+    ev = events(n, per_customer, rng)
+    m = ev.num_rows
+    with_session = rng.random(m) < 0.5  # half the events carry a session_id (web SDK), half not
+    session = pa.array(
+        (np.asarray(ev.column("customer_id")) * 100 + rng.integers(0, 8, m)).astype(str),
+        mask=~with_session,
+    )
+    ev = ev.append_column("session_id", session)
+    ev = ev.append_column("medium", pa.nulls(m, pa.string()))
+    ev = ev.append_column("campaign", pa.nulls(m, pa.string()))
+    ev = ev.append_column("country", pa.array(rng.choice(COUNTRIES, m)))
+    n_orders = int(n * 1.5)
+    order_owner = rng.integers(0, n, n_orders)
+    order_age = rng.exponential(120.0, n_orders).clip(0, 720) * 86_400_000_000
+    order_time = np.datetime64(NOW, "us") - order_age.astype("timedelta64[us]")
+    statuses = rng.choice(["completed", "completed", "completed", "refunded", "placed"], n_orders)
+    orders = pa.table(
+        {
+            "customer_id": order_owner,
+            "timestamp": pa.array(order_time, pa.timestamp("us")),
+            "status": statuses,
+            "amount": rng.gamma(2.0, 30.0, n_orders).round(2),
+        }
+    )
+    per_order = rng.integers(1, 3, n_orders)
+    line_order = np.repeat(np.arange(n_orders), per_order)
+    k = len(line_order)
+    lines = pa.table(
+        {
+            "customer_id": order_owner[line_order],
+            "timestamp": pa.array(order_time[line_order], pa.timestamp("us")),
+            "category": rng.choice(CATEGORIES, k),
+            "brand": rng.choice(BRANDS, k),
+            "price_tier": rng.choice(TIERS, k),
+        }
+    )
+    first_seen = np.datetime64(NOW, "us") - (rng.exponential(300.0, n) * 86_400_000_000).astype(
+        "timedelta64[us]"
+    )
+    people = pa.table(
+        {
+            "customer_id": np.arange(n, dtype=np.int64),
+            "first_seen_at": pa.array(first_seen, pa.timestamp("us")),
+            "email_consent": rng.random(n) < 0.6,
+        }
+    )
+    scored = rng.random(n) < 0.7
+    ids = np.arange(n, dtype=np.int64)[scored]
+    s = len(ids)
+    scores = pa.table(
+        {
+            "customer_id": ids,
+            "rfm_r": rng.integers(1, 6, s),
+            "rfm_f": rng.integers(1, 6, s),
+            "rfm_m": rng.integers(1, 6, s),
+            "rfm_segment": rng.choice(SEGMENTS, s),
+            "clv": rng.gamma(2.0, 60.0, s).round(2),
+            "p_alive": rng.beta(4.0, 2.0, s),
+        }
+    )
+    return {"people": people, "orders": orders, "lines": lines, "events": ev, "scores": scores}
+
+
+def bench_pipeline(
+    n: int, per_customer: float, parsed: list[Condition], rng: np.random.Generator
+) -> dict[str, Any]:
+    """Profile fields from raw tables + 50 rules + membership diff (see the module doc)."""
+    from shopkeeper.segments.facts import Inputs, profile_table
+    from shopkeeper.segments.service import _profile_fields
+
+    started = time.perf_counter()
+    con = ibis.duckdb.connect()
+    tables = raw_tables(n, per_customer, rng)
+    for name, table in tables.items():
+        con.create_table(name, table)
+    load_s = time.perf_counter() - started
+    inputs = Inputs(**{name: con.table(name) for name in tables})
+    fields = {f for rule in parsed for f in _profile_fields(rule)}
+
+    started, cpu = time.perf_counter(), time.process_time()
+    people = profile_table(inputs, NOW, fields)
+    result = BatchEvaluator(people, con.table("events")).membership(parsed, NOW).to_pyarrow()
+    engine_s, engine_cpu = time.perf_counter() - started, time.process_time() - cpu
+
+    ids = result.column("customer_id")
+    members = [
+        set(pc.filter(ids, result.column(f"rule_{i}")).to_pylist()) for i in range(len(parsed))
+    ]
+    previous = []
+    for found in members:  # last run's open memberships: 5% of members new, as many gone
+        kept = [c for c in found if rng.random() >= 0.05]
+        previous.append(set(kept) | {-1 - i for i in range(len(found) - len(kept))})
+    started, cpu = time.perf_counter(), time.process_time()
+    changes = 0
+    for now_in, was_in in zip(members, previous, strict=True):
+        changes += len(sorted(now_in - was_in)) + len(sorted(was_in - now_in))
+    diff_s, diff_cpu = time.perf_counter() - started, time.process_time() - cpu
+    con.disconnect()
+    return {
+        "pipeline_rows": {name: t.num_rows for name, t in tables.items()},
+        "pipeline_load_s": round(load_s, 1),
+        "pipeline_facts_and_rules_s": round(engine_s, 2),
+        "pipeline_facts_and_rules_cpu_s": round(engine_cpu, 2),
+        "pipeline_diff_s": round(diff_s, 2),
+        "pipeline_diff_cpu_s": round(diff_cpu, 2),
+        "pipeline_changes": changes,
+        "pipeline_members": [len(m) for m in members],
+    }
+
+
 def bench_batch(con: Any, parsed: list[Condition], per_rule: bool) -> dict[str, Any]:
     batch = BatchEvaluator(con.table("customers"), con.table("events"))
     started, cpu = time.perf_counter(), time.process_time()
@@ -373,10 +493,23 @@ def main() -> None:
     parser.add_argument("--events-per-customer", type=float, default=10.0)
     parser.add_argument("--quick", action="store_true", help="50k customers, for a smoke run")
     parser.add_argument("--skip-per-rule", action="store_true", help="only the 50-rule query")
+    parser.add_argument(
+        "--pipeline", action="store_true", help="profile fields from raw tables + rules + diff"
+    )
     args = parser.parse_args()
     n = 50_000 if args.quick else args.customers
     rng = np.random.default_rng(7)
     parsed = [parse_rule(rule) for rule in rules()]
+    if args.pipeline:
+        results = {"customers": n} | bench_pipeline(n, args.events_per_customer, parsed, rng)
+        RESULTS.mkdir(exist_ok=True)
+        name = "segments-pipeline-quick.json" if args.quick else "segments-pipeline.json"
+        (RESULTS / name).write_text(json.dumps(results, indent=2) + "\n")
+        print("| figure | value |\n|---|---|")
+        for key, value in results.items():
+            if key != "pipeline_members":
+                print(f"| {key} | {value} |")
+        return
 
     started = time.perf_counter()
     con = ibis.duckdb.connect()

@@ -40,6 +40,8 @@ REQUIRED: dict[str, str] = {
     "GET /v1/customers/{}/export": "admin",
     "DELETE /v1/customers/{}": "admin",
     "PUT /v1/customers/{}/consent": "admin",
+    # a customer's segments, with reasons: read
+    "GET /v1/customers/{}/segments": "read",
     # profiles: read
     "GET /v1/customers*": "read",
     # catalog
@@ -56,6 +58,13 @@ REQUIRED: dict[str, str] = {
     "GET /v1/analytics/clv": "read",
     "GET /v1/analytics/kpis": "read",
     "GET /v1/analytics/cohorts": "read",
+    # segments: definitions, evaluation and the audience export are admin; reading is read
+    "POST /v1/segments": "admin",
+    "PUT /v1/segments/{}": "admin",
+    "DELETE /v1/segments/{}": "admin",
+    "POST /v1/segments/{}/evaluate": "admin",
+    "GET /v1/segments/{}/export.csv": "admin",
+    "GET /v1/segments*": "read",
     # administration
     "* /v1/keys*": "admin",
     "* /v1/merges*": "admin",

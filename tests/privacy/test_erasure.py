@@ -65,6 +65,7 @@ def test_erasure_leaves_no_trace_in_any_table(shop: Shopkeeper, people: Any) -> 
         "consents": 2,
         "merges": 1,
         "orders": 2,
+        "segment_memberships": 0,
         "identities": 4,
         "customers": 2,
         "audit_log": 1,

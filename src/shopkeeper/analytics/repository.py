@@ -30,6 +30,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
+from shopkeeper.events.kinds import SYSTEM_KINDS
 from shopkeeper.models import Customer, CustomerScore, Event, Identity, Order, OrderLine
 
 #: Statuses loaded; ``counted`` marks the ones that are revenue (refunded orders are loaded
@@ -105,28 +106,41 @@ def orders_query(start: datetime | None = None, end: datetime | None = None) -> 
     return query
 
 
-def events_query(start: datetime | None = None, end: datetime | None = None) -> AnySelect:
-    """Events with the customer their identities resolve to (userId first, then anonymousId)."""
+def resolved_events(*columns: Any) -> AnySelect:
+    """``columns`` of every shop event, ``customer_id`` (the live customer the event's
+    identities resolve to: userId first, then anonymousId) in place of the ``None`` column.
+
+    Events Shopkeeper writes itself (``SYSTEM_KINDS``) are not activity and are left out.
+    """
     by_user, by_anon, live = aliased(Identity), aliased(Identity), aliased(Customer)
     resolved = func.coalesce(by_user.customer_id, by_anon.customer_id)
+    owner = func.coalesce(live.merged_into_id, live.id)
     query: AnySelect = (
-        select(
-            Event.kind,
-            Event.timestamp,
-            func.coalesce(live.merged_into_id, live.id),
-            func.coalesce(Event.anonymous_id, Event.user_id),
-            Event.session_id,
-            Event.order_id,
-            Event.channel,
-            Event.device_type,
-            Event.source,
-            Event.country,
-        )
+        select(*(owner if column is None else column for column in columns))
+        .select_from(Event)
         .outerjoin(by_user, and_(by_user.kind == "user_id", by_user.value == Event.user_id))
         .outerjoin(
             by_anon, and_(by_anon.kind == "anonymous_id", by_anon.value == Event.anonymous_id)
         )
         .outerjoin(live, live.id == resolved)
+        .where(Event.kind.not_in(SYSTEM_KINDS))
+    )
+    return query
+
+
+def events_query(start: datetime | None = None, end: datetime | None = None) -> AnySelect:
+    """Events with the customer their identities resolve to (userId first, then anonymousId)."""
+    query = resolved_events(
+        Event.kind,
+        Event.timestamp,
+        None,
+        func.coalesce(Event.anonymous_id, Event.user_id),
+        Event.session_id,
+        Event.order_id,
+        Event.channel,
+        Event.device_type,
+        Event.source,
+        Event.country,
     )
     if start is not None:
         query = query.where(Event.timestamp >= start)

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Row, and_, false, or_, select
 from sqlalchemy.orm import Session
 
+from shopkeeper.events.kinds import SYSTEM_KINDS
 from shopkeeper.models import Consent, Customer, Event, Identity, Merge, Order, OrderLine, Product
 
 #: Identifier kinds tried, in order, when a caller gives a bare identifier.
@@ -86,7 +87,7 @@ def identities_of_all(session: Session, customer_ids: Sequence[str]) -> list[Ide
     return [IdentityFacts(*row) for row in rows]
 
 
-def _event_owner(user_ids: Sequence[str], anonymous_ids: Sequence[str]) -> ColumnElement[bool]:
+def event_owner(user_ids: Sequence[str], anonymous_ids: Sequence[str]) -> ColumnElement[bool]:
     # Two IN lists joined by OR: each side is served by its (id, timestamp) index (SQLite's
     # OR-by-union, PostgreSQL's BitmapOr), so the cost follows the customer, not the store.
     terms: list[ColumnElement[bool]] = []
@@ -116,13 +117,17 @@ PROFILE_EVENT_COLUMNS = (
 def profile_events(
     session: Session, user_ids: Sequence[str], anonymous_ids: Sequence[str], limit: int
 ) -> list[Row[Any]]:
-    """The newest ``limit`` events of these identifiers, newest first, profile columns only."""
+    """The newest ``limit`` events of these identifiers, newest first, profile columns only.
+
+    Events Shopkeeper wrote itself (``SYSTEM_KINDS``: segment entered/exited) are left out:
+    they are not the customer's activity.
+    """
     if not user_ids and not anonymous_ids:
         return []
     return list(
         session.execute(
             select(*PROFILE_EVENT_COLUMNS)
-            .where(_event_owner(user_ids, anonymous_ids))
+            .where(event_owner(user_ids, anonymous_ids), Event.kind.not_in(SYSTEM_KINDS))
             .order_by(Event.timestamp.desc(), Event.id.desc())
             .limit(limit)
         )
@@ -141,7 +146,7 @@ def events_page(
     """Whole events newest first, strictly before ``(before, before_id)`` when given."""
     if not user_ids and not anonymous_ids:
         return []
-    query = select(Event).where(_event_owner(user_ids, anonymous_ids))
+    query = select(Event).where(event_owner(user_ids, anonymous_ids))
     if before is not None and before_id is not None:
         query = query.where(
             or_(

@@ -97,6 +97,14 @@ ADVOCACY_KINDS = frozenset(
 )
 
 
+#: Kinds Shopkeeper itself writes about a customer (segment membership changes), never sent by
+#: a shop: they are not visits or activity, and rules and analytics read the shop's events only.
+#: Sent as ``type="track"`` with ``event`` "Segment Entered" / "Segment Exited" and the segment
+#: in ``properties`` (``segment_id``, ``segment_slug``, ``segment_version``, ``customer_id``).
+SEGMENT_KINDS = frozenset({"segment_entered", "segment_exited"})
+SYSTEM_KINDS = SEGMENT_KINDS
+
+
 def _fold(name: str) -> str:
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
     return re.sub(r"[\s_\-]+", " ", spaced).strip().lower()

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import OperationalError
 
 from shopkeeper.events import repository
+from shopkeeper.events.kinds import SYSTEM_KINDS
 from shopkeeper.events.normalize import Facts, OrderFact, facts_of, products_of
 from shopkeeper.ops.logging import log
 
@@ -56,7 +57,9 @@ class Projector:
         rows = repository.events_after(session, position, limit)
         if not rows:
             return 0
-        self.apply(session, [facts_of(row) for row in rows])
+        # Shopkeeper's own events (segment entered/exited, triggers) describe the profile;
+        # they are not the customer's doing, so they carry no facts to apply.
+        self.apply(session, [facts_of(row) for row in rows if row["kind"] not in SYSTEM_KINDS])
         repository.advance_position(session, NAME, rows[-1]["id"], now)
         self.shop.metrics.projection_position.set(rows[-1]["id"])
         return len(rows)

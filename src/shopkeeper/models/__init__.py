@@ -7,10 +7,12 @@ from shopkeeper.models.customers import Consent, Customer, Identity, Merge
 from shopkeeper.models.events import Event, Projection
 from shopkeeper.models.keys import SCOPES, ApiKey, AuditEntry
 from shopkeeper.models.orders import CHANNELS, STATUSES, Order, OrderLine
+from shopkeeper.models.segments import SEGMENT_KINDS, Segment, SegmentMembership, SegmentSize
 
 __all__ = [
     "CHANNELS",
     "SCOPES",
+    "SEGMENT_KINDS",
     "STATUSES",
     "ApiKey",
     "AuditEntry",
@@ -25,5 +27,8 @@ __all__ = [
     "OrderLine",
     "Product",
     "Projection",
+    "Segment",
+    "SegmentMembership",
+    "SegmentSize",
     "new_id",
 ]

@@ -42,6 +42,7 @@ from shopkeeper.models import (
     Merge,
     Order,
     OrderLine,
+    SegmentMembership,
 )
 
 #: Tables erasure touches, and how: "delete" rows, "anonymise" personal columns, "pseudonymise"
@@ -55,11 +56,12 @@ PERSONAL_TABLES: dict[str, str] = {
     "orders": "anonymise",
     "audit_log": "pseudonymise",
     "customer_scores": "delete",
+    "segment_memberships": "delete",
 }
 
 #: Tables that hold nothing about a person (order lines are reached through anonymised orders).
 NON_PERSONAL_TABLES: frozenset[str] = frozenset(
-    {"products", "api_keys", "order_lines", "projections"}
+    {"products", "api_keys", "order_lines", "projections", "segments", "segment_sizes"}
 )
 
 #: Largest number of values put in one ``IN (...)`` list (SQLite's limit is 32766 variables).
@@ -216,6 +218,16 @@ def orders_with_lines(session: Session, person: Person) -> list[tuple[Order, lis
     return [(order, lines[order.id]) for order in orders]
 
 
+def memberships(session: Session, person: Person) -> list[SegmentMembership]:
+    return list(
+        session.scalars(
+            select(SegmentMembership)
+            .where(_in(SegmentMembership.customer_id, person.customer_ids))
+            .order_by(SegmentMembership.id)
+        )
+    )
+
+
 def merges(session: Session, person: Person) -> list[Merge]:
     return list(session.scalars(select(Merge).where(merges_filter(person)).order_by(Merge.id)))
 
@@ -263,6 +275,18 @@ def delete_identities(session: Session, person: Person) -> int:
     return _rowcount(
         session.execute(
             delete(Identity).where(_in(Identity.customer_id, person.customer_ids)),
+            execution_options={"synchronize_session": False},
+        )
+    )
+
+
+def delete_memberships(session: Session, person: Person) -> int:
+    """Segment membership intervals: which segments the person was in, and when."""
+    return _rowcount(
+        session.execute(
+            delete(SegmentMembership).where(
+                _in(SegmentMembership.customer_id, person.customer_ids)
+            ),
             execution_options={"synchronize_session": False},
         )
     )

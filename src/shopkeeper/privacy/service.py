@@ -126,12 +126,15 @@ class PrivacyService:
                 for order, lines in repository.orders_with_lines(session, person)
             ],
             "merges": [repository.row_dict(m) for m in repository.merges(session, person)],
+            "segment_memberships": [
+                repository.row_dict(m) for m in repository.memberships(session, person)
+            ],
         }
 
     def erase(self, session: Session, identifier: str, *, actor: str) -> Erasure:
         """Erase the person: their profiles (and those merged into them), identities, events,
-        consent history and merges go; their orders stay for the books without the customer
-        link or e-mail; earlier audit entries naming them are pseudonymised.
+        consent history, merges and segment memberships go; their orders stay for the books
+        without the customer link or e-mail; earlier audit entries naming them are pseudonymised.
 
         Everything happens in the caller's one transaction, so a failure erases nothing.
 
@@ -145,6 +148,7 @@ class PrivacyService:
             "consents": repository.delete_consents(session, person),
             "merges": repository.delete_merges(session, person),
             "orders": repository.anonymise_orders(session, person),
+            "segment_memberships": repository.delete_memberships(session, person),
             "identities": repository.delete_identities(session, person),
             "customers": repository.delete_customers(session, person),
             "audit_log": repository.pseudonymise_audit(session, person, target),
