@@ -141,6 +141,8 @@ def run(
 
 
 def _split(events: EventLog, cut: float, name: str) -> Split:
+    if not (events.timestamps < cut).any():
+        raise Invalid("no purchases before this cut", detail={"field": name})
     split = temporal_split(events, cut)
     if split.test_users.size == 0 or split.truth.nnz == 0:
         raise Invalid("no customer bought both before and after this cut", detail={"field": name})
