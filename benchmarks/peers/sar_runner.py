@@ -30,10 +30,9 @@ warnings.filterwarnings("ignore")
 logging.disable(logging.INFO)
 
 
-def _frame(phase: Phase, rows: str, decay: Any) -> pd.DataFrame:
-    """One row per (user, item) — SAR wants no duplicates — rated by baskets holding it.
-
-    With a half-life, one row per basket line instead: SAR decays each and sums per pair.
+def _frame(phase: Phase, rows: str) -> pd.DataFrame:
+    """One row per (user, item), as SAR requires: rated by the baskets holding it, stamped with
+    the latest (SAR's time decay then ages the pair by its last purchase).
     """
     lines = phase.events.drop_duplicates([rows, "item", "basket"])
     frame = pd.DataFrame(
@@ -44,11 +43,9 @@ def _frame(phase: Phase, rows: str, decay: Any) -> pd.DataFrame:
             "timestamp": lines["timestamp"].to_numpy(),
         }
     )
-    if decay is None:
-        frame = frame.groupby(["userID", "itemID"], as_index=False).agg(
-            rating=("rating", "sum"), timestamp=("timestamp", "max")
-        )
-    return frame
+    return frame.groupby(["userID", "itemID"], as_index=False).agg(
+        rating=("rating", "sum"), timestamp=("timestamp", "max")
+    )
 
 
 def _model(similarity: str, decay: Any, now: float) -> SAR:
@@ -71,7 +68,7 @@ def _columns(model: SAR, n_items: int) -> np.ndarray:
 
 def sar_similarity(phase: Phase, similarity: Any, task: str) -> dict[str, Any]:
     """Fitted on baskets as SAR's users; the similarity rows are the neighbours."""
-    frame = _frame(phase, "basket", None)
+    frame = _frame(phase, "basket")
     frame["rating"] = 1.0
     model = _model(similarity, None, phase.now)
     with Timer() as timer:
@@ -95,7 +92,7 @@ def sar_similarity(phase: Phase, similarity: Any, task: str) -> dict[str, Any]:
 
 def sar(phase: Phase, setting: Any, task: str) -> dict[str, Any]:
     similarity, decay = setting
-    frame = _frame(phase, "user", decay)
+    frame = _frame(phase, "user")
     model = _model(similarity, decay, phase.now)
     with Timer() as timer:
         model.fit(frame)

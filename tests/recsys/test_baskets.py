@@ -41,14 +41,21 @@ def test_association_keeps_lift_above_one() -> None:
     # tea→mug: support 3, lift 3·6/(3·3) = 2, confidence 3/3 = 1.
     # tea→bread: support 1 < 2 dropped; with min_support 1 lift 1·6/(3·4) = 0.5 < 1 still dropped.
     # bread→jam: support 1, lift 1·6/(4·1) = 1.5 > 1, confidence 1/4 — kept only at min_support 1.
-    strict = association(BASKETS, min_support=2).toarray()
+    strict = association(BASKETS, min_support=2, measure="confidence").toarray()
     assert strict[0].tolist() == [0, 1, 0, 0]
     assert strict[2].tolist() == [0, 0, 0, 0]
-    loose = association(BASKETS, min_support=1).toarray()
+    loose = association(BASKETS, min_support=1, measure="confidence").toarray()
     assert loose[2].tolist() == [0, 0, 0, 0.25]
     assert loose[3].tolist() == [0, 0, 1, 0]  # jam→bread: 1/1
+    # Cosine: the same pairs, scored 3/sqrt(3·3) = 1 and 1/sqrt(4·1) = 0.5 both ways.
+    cosine = association(BASKETS, min_support=1).toarray()
+    assert cosine[0].tolist() == [0, 1, 0, 0]
+    assert cosine[2].tolist() == [0, 0, 0, 0.5]
+    assert cosine[3].tolist() == [0, 0, 0.5, 0]
     with pytest.raises(Invalid):
         association(BASKETS, min_support=0)
+    with pytest.raises(Invalid):
+        association(BASKETS, measure="jaccard")  # type: ignore[arg-type]
 
 
 def test_hide_one_takes_baskets_of_two_or_more() -> None:
@@ -76,7 +83,7 @@ def test_complete_and_score_known_answer() -> None:
     assert hit == pytest.approx(2 / 3)
     assert mrr == pytest.approx(0.5)
     # Association (min_support 1) has no evidence for mug → bread: padded, never the query item.
-    ranked = complete(association(BASKETS, min_support=1), queries, k=2)
+    ranked = complete(association(BASKETS, min_support=1, measure="confidence"), queries, k=2)
     assert ranked.tolist() == [[1, -1], [3, -1], [0, -1]]
     assert hit_rate_mrr(ranked, hidden) == pytest.approx((2 / 3, 2 / 3))
 

@@ -28,7 +28,7 @@ from shopkeeper.recsys.baskets import association, basket_matrix, co_counts, com
 from shopkeeper.recsys.baskets import hit_rate_mrr as basket_scores
 from shopkeeper.recsys.evaluate import Evaluation, evaluate
 from shopkeeper.recsys.split import EventLog, Split, temporal_split
-from shopkeeper.recsys.tuning import FOR_YOU, families, tune
+from shopkeeper.recsys.tuning import BASKET_SETTINGS, FOR_YOU, families, tune
 
 if TYPE_CHECKING:
     from shopkeeper.application import Shopkeeper
@@ -158,7 +158,7 @@ def _baskets(
     k: int,
     seed: int,
 ) -> tuple[list[tuple[str, float, float]], int]:
-    """bought_together (min_support tuned on the validation baskets) against raw co-counts."""
+    """bought_together (tuned on the validation period's baskets) against raw co-counts."""
 
     def matrices(part: EventLog, columns: dict[str, int], at: float) -> tuple[Any, Any]:
         known = np.fromiter((columns.get(i, -1) for i in part.items), np.int64, part.items.size)
@@ -177,18 +177,22 @@ def _baskets(
     val_test = hide_one(val_future, rng)
     train, future = matrices(events, split.train.item_index, cut)
     test = hide_one(future, rng)
-    supports = (1, 2, 3, 5)
+
+    def build(matrix: Any, setting: tuple[int, int]) -> Any:
+        return association(matrix, min_support=setting[0], neighbours=setting[1])
+
     hits = [
-        basket_scores(
-            complete(association(val_train, min_support=s), val_test.queries, k), val_test.hidden
-        )[0]
-        for s in supports
+        basket_scores(complete(build(val_train, s), val_test.queries, k), val_test.hidden)[0]
+        for s in BASKET_SETTINGS
     ]
-    best = supports[int(np.nanargmax(hits))] if not np.isnan(hits).all() else 2
-    ours = complete(association(train, min_support=best), test.queries, k)
+    best = BASKET_SETTINGS[int(np.nanargmax(hits))] if not np.isnan(hits).all() else (2, 50)
+    ours = complete(build(train, best), test.queries, k)
     raw = complete(co_counts(train), test.queries, k)
     return [
-        (f"bought_together (min_support {best})", *basket_scores(ours, test.hidden)),
+        (
+            f"bought_together (min_support {best[0]}, {best[1]} neighbours)",
+            *basket_scores(ours, test.hidden),
+        ),
         ("raw co-counts", *basket_scores(raw, test.hidden)),
     ], len(test)
 

@@ -5,8 +5,8 @@ What a version holds (see :class:`~shopkeeper.recommendations.versions.ModelVers
 * trending — purchases, adds and views, each weighted ``2 ** (-age / half_life)`` from the
   training clock, overall and per traffic source (the cold-start list for a new visitor);
 * also_bought — item-item cosine over customers' purchases (``recsys.cooccurrence``);
-* bought_together — basket association: confidence ``P(j | i)``, kept where lift > 1 and
-  support ≥ ``min_support``, so popular items do not pair with everything;
+* bought_together — basket association: cosine ``C_ij / sqrt(n_i · n_j)`` over shared baskets,
+  kept where lift > 1 and support ≥ ``min_support``, so popular items do not pair with everything;
 * for_you — EASE item-item weights (cosine beyond ``ease_max_items``), rows pruned;
 * similar — content TF-IDF vectors, with the vocabulary so a new product is placed later;
 * buy_again — median days between a customer's repeat purchases of an item.
@@ -201,7 +201,7 @@ def _customer_interactions(
 
 
 def _association(bought: Sequence[Purchase], index: Mapping[str, int], cfg: TrainingConfig) -> Any:
-    """Basket confidence ``C_ij / n_i`` where lift exceeds 1 (``recsys.baskets.association``)."""
+    """Basket association (cosine) where lift exceeds 1 (``recsys.baskets.association``)."""
     baskets = {b: n for n, b in enumerate(sorted({p.order_id for p in bought}))}
     rows = np.fromiter((baskets[p.order_id] for p in bought), np.int64, len(bought))
     cols = np.fromiter((index[p.sku] for p in bought), np.int64, len(bought))

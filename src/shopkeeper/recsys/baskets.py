@@ -9,7 +9,15 @@ baskets in all) :func:`association` keeps the pairs with
 * lift ``C_ij · N / (n_i · n_j) > 1`` (more often together than chance — so the bestseller does
   not pair with everything),
 
-and scores them by confidence ``P(j | i) = C_ij / n_i``, each row pruned to ``neighbours``.
+and scores them, each row pruned to ``neighbours``, by
+
+* ``cosine`` (default): ``C_ij / sqrt(n_i · n_j)`` (the Ochiai coefficient), the geometric
+  mean of the two confidences ``P(j | i)`` and ``P(i | j)`` — so a bestseller ``j``, which
+  every basket's items point to with high ``P(j | i)``, does not win every basket; or
+* ``confidence``: ``P(j | i) = C_ij / n_i``, the textbook rule strength.
+
+On Online Retail's validation baskets cosine completes a basket about a third more often than
+confidence (HitRate@10 0.29 against 0.22; BENCHMARKS.md), which is why it is the default.
 
 The test (:func:`hide_one`, :func:`complete`, :func:`hit_rate_mrr`): take every basket after
 the cut with at least two distinct known items, hide one chosen at random (seeded), rank the
@@ -21,14 +29,14 @@ association, raw co-counts, a peer's ``similar_items`` — is scored the same wa
 Example::
 
     >>> b = basket_matrix([0, 0, 1, 1, 2], [0, 1, 0, 1, 2], n_items=3)
-    >>> association(b, min_support=2).toarray()[0]
+    >>> association(b, min_support=2, measure="confidence").toarray()[0]
     array([0., 1., 0.])
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -75,19 +83,28 @@ def co_counts(baskets: Any) -> Any:
     return counts
 
 
-def association(baskets: Any, *, min_support: int = 2, neighbours: int | None = 50) -> Any:
-    """Confidence ``C_ij / n_i`` for pairs with support ≥ ``min_support`` and lift > 1.
+def association(
+    baskets: Any,
+    *,
+    min_support: int = 2,
+    neighbours: int | None = 50,
+    measure: Literal["cosine", "confidence"] = "cosine",
+) -> Any:
+    """Association strength for pairs with support ≥ ``min_support`` and lift > 1.
 
     Args:
         baskets: Binary basket × item matrix (:func:`basket_matrix`).
         min_support: Fewest shared baskets for a pair to count.
         neighbours: Entries kept per item row (``None``: all).
+        measure: ``cosine`` (``C_ij / sqrt(n_i · n_j)``) or ``confidence`` (``C_ij / n_i``).
 
     Raises:
-        Invalid: When ``min_support`` is below 1.
+        Invalid: When ``min_support`` is below 1 or the measure is unknown.
     """
     if min_support < 1:
         raise Invalid("min_support must be at least 1", detail={"field": "min_support"})
+    if measure not in ("cosine", "confidence"):
+        raise Invalid("measure must be cosine or confidence", detail={"field": "measure"})
     b = sp.csr_matrix(baskets, dtype=np.float64)
     n_baskets, n_items = b.shape
     counts = sp.coo_matrix(co_counts(b))
@@ -96,8 +113,9 @@ def association(baskets: Any, *, min_support: int = 2, neighbours: int | None = 
     r, c, support = counts.row[keep], counts.col[keep], counts.data[keep]
     lift = support * max(n_baskets, 1) / (n_i[r] * n_i[c])
     good = lift > 1.0
-    confidence = support[good] / n_i[r[good]]
-    matrix = sp.csr_matrix((confidence, (r[good], c[good])), shape=(n_items, n_items))
+    r, c, support = r[good], c[good], support[good]
+    strength = support / np.sqrt(n_i[r] * n_i[c]) if measure == "cosine" else support / n_i[r]
+    matrix = sp.csr_matrix((strength, (r, c)), shape=(n_items, n_items))
     return prune_rows(matrix, neighbours)
 
 

@@ -7,7 +7,8 @@ against us get the same budget (``benchmarks/peers``), so a better score is not 
 more tuning.
 
 The ``for_you`` blend reuses the tuned EASE penalty and searches its own knob (the weight of
-the buy-again signal), so its budget is the same four fits.
+the buy-again signal), so its budget is the same four fits; its fixed design (repeat
+propensity, recency-decayed history) was chosen on the validation split.
 
 Example::
 
@@ -34,12 +35,19 @@ from shopkeeper.recsys.popularity import Popularity, PopularityConfig
 from shopkeeper.recsys.repeat import BuyAgain, BuyAgainConfig
 from shopkeeper.recsys.split import Split
 
-__all__ = ["BUDGET", "FOR_YOU", "Family", "families", "tune"]
+__all__ = ["BASKET_SETTINGS", "BUDGET", "FOR_YOU", "Family", "families", "tune"]
 
 #: Settings each model family may try on the validation split.
 BUDGET = 4
 #: The family that is the ``for_you`` placement.
 FOR_YOU = "blend (for_you)"
+#: The blend's fixed design, chosen on Online Retail's validation split (never the test period):
+#: the repeat signal weighed by item repeat propensity (prior 5 pseudo-buyers: validation NDCG@10
+#: on all purchases 0.404 → 0.418) and the history EASE sees decayed with a 90-day half-life
+#: (new items 0.132 → 0.139, all purchases unchanged).
+PROPENSITY_PRIOR = 5.0
+#: ``(min_support, neighbours)`` tried for ``bought_together`` (``recsys.baskets.association``).
+BASKET_SETTINGS = ((1, 20), (2, 20), (1, 50), (2, 50))
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,12 @@ def families(ease_l2: Callable[[], float], seed: int = 42) -> list[Family]:
             [0.5, 1.0, 2.0, 4.0],
             lambda r: Blend(
                 {"ease": Ease(EaseConfig(l2=ease_l2()))},
-                BlendConfig(repeat_weight=r, repeat_half_life_days=90.0),
+                BlendConfig(
+                    repeat_weight=r,
+                    repeat_half_life_days=90.0,
+                    repeat_propensity_prior=PROPENSITY_PRIOR,
+                    recency_half_life_days=90.0,
+                ),
             ),
         ),
     ]
