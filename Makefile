@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: demo test lint format bench clean serve
+.PHONY: demo test lint format bench bench-peers clean serve
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,8 +31,19 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
 
-bench: $(STAMP) ## benchmarks against a real server process; figures go to BENCHMARKS.md
+bench: $(STAMP) bench-peers ## benchmarks against a real server process; figures go to BENCHMARKS.md
 	$(BIN)/python -m benchmarks $(ARGS)
+
+# Recommender peers, each in its own virtualenv with pinned versions (benchmarks only, never
+# runtime dependencies): python -m benchmarks.recsys_peers runs them.
+PEER_VENVS := benchmarks/peers/venvs
+PEERS ?= implicit recommenders lenskit
+bench-peers: $(foreach p,$(PEERS),$(PEER_VENVS)/$(p)/.installed)
+
+$(PEER_VENVS)/%/.installed: benchmarks/peers/requirements-%.txt
+	@test -x $(PEER_VENVS)/$*/bin/python || $(PYTHON) -m venv $(PEER_VENVS)/$*
+	$(PEER_VENVS)/$*/bin/pip install --quiet -r $<
+	@touch $@
 
 clean:
 	rm -rf $(VENV) shopkeeper-data .pytest_cache .mypy_cache .ruff_cache

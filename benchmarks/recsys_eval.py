@@ -18,8 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +28,9 @@ import numpy as np
 import pandas as pd
 
 from shopkeeper.catalog.codes import is_non_product
-from shopkeeper.recsys.als import Als, AlsConfig
-from shopkeeper.recsys.base import ScoringRecommender
-from shopkeeper.recsys.blend import Blend, BlendConfig
-from shopkeeper.recsys.cooccurrence import CooccurrenceConfig, ItemKNN
-from shopkeeper.recsys.ease import Ease, EaseConfig
 from shopkeeper.recsys.evaluate import Evaluation, evaluate
-from shopkeeper.recsys.popularity import Popularity, PopularityConfig
-from shopkeeper.recsys.repeat import BuyAgain, BuyAgainConfig
-from shopkeeper.recsys.split import EventLog, Split, temporal_split
+from shopkeeper.recsys.split import EventLog, temporal_split
+from shopkeeper.recsys.tuning import families, tune
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "online-retail"
 CUT = pd.Timestamp("2011-09-01")
@@ -71,63 +64,6 @@ def ts(when: pd.Timestamp) -> float:
     return when.value / 1e9
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A model family: its name, the four settings tried and how to build one."""
-
-    name: str
-    settings: Sequence[Any]
-    build: Callable[[Any], ScoringRecommender]
-
-
-def candidates(ease_l2: Callable[[], float]) -> list[Candidate]:
-    rng = np.random.default_rng
-    return [
-        Candidate(
-            "popularity",
-            [None, 14.0, 30.0, 90.0],
-            lambda h: Popularity(PopularityConfig(half_life_days=h)),
-        ),
-        Candidate(
-            "buy-again",
-            [None, 30.0, 90.0, 180.0],
-            lambda h: BuyAgain(BuyAgainConfig(half_life_days=h)),
-        ),
-        Candidate(
-            "item-kNN cosine",
-            [20, 50, 100, 200],
-            lambda n: ItemKNN(CooccurrenceConfig("cosine", neighbours=n)),
-        ),
-        Candidate("EASE", [50.0, 200.0, 500.0, 1500.0], lambda l2: Ease(EaseConfig(l2=l2))),
-        Candidate(
-            "ALS (implicit)",
-            [(64, 0.05), (128, 0.05), (128, 0.5), (256, 0.5)],
-            lambda fr: Als(
-                AlsConfig(factors=fr[0], regularization=fr[1], alpha=2.0), rng=rng(SEED)
-            ),
-        ),
-        # The blend: EASE (its tuned λ) + buy-again signal; the knob is the repeat weight.
-        Candidate(
-            "blend (for_you)",
-            [0.5, 1.0, 2.0, 4.0],
-            lambda r: Blend(
-                {"ease": Ease(EaseConfig(l2=ease_l2()))},
-                BlendConfig(repeat_weight=r, repeat_half_life_days=90.0),
-            ),
-        ),
-    ]
-
-
-def tune(candidate: Candidate, validation: Split) -> tuple[Any, dict[Any, float]]:
-    """Best setting by validation NDCG@10 (all purchases); ties keep the earlier setting."""
-    scores: dict[Any, float] = {}
-    for setting in candidate.settings:
-        result = evaluate(candidate.build(setting), validation, K, tasks=("all",))
-        scores[setting] = result.tasks["all"].ndcg
-    best = max(candidate.settings, key=lambda s: scores[s])
-    return best, scores
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA / "online_retail.csv.gz")
@@ -146,8 +82,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     tuned: dict[str, Any] = {}
     rows: list[tuple[str, Any, Evaluation]] = []
-    for candidate in candidates(lambda: float(tuned["EASE"])):
-        best, scores = tune(candidate, validation)
+    for candidate in families(lambda: float(tuned["EASE"]), SEED):
+        best, scores = tune(candidate, validation, K)
         tuned[candidate.name] = best
         result = evaluate(candidate.build(best), split, K)
         rows.append((candidate.name, best, result))

@@ -15,7 +15,7 @@ from shopkeeper.recsys.ease import Ease, EaseConfig
 from shopkeeper.recsys.evaluate import evaluate, tenure_groups
 from shopkeeper.recsys.interactions import Interactions
 from shopkeeper.recsys.popularity import Popularity, PopularityConfig
-from shopkeeper.recsys.repeat import BuyAgain, BuyAgainConfig
+from shopkeeper.recsys.repeat import BuyAgain, BuyAgainConfig, repeat_propensity
 from shopkeeper.recsys.split import EventLog, temporal_split
 
 DAY = 86_400.0
@@ -150,3 +150,24 @@ def test_temporal_split_and_evaluation() -> None:
     assert tenure_groups([1, 2, 4, 5, 12]) == ["1", "2-4", "2-4", "5-9", "10+"]
     with pytest.raises(Invalid):
         temporal_split(log, 0.0)
+
+
+def test_repeat_propensity_known_answer() -> None:
+    """Three buyers of tea, two of them in two baskets; one buyer of a vase, once.
+
+    Shop share = 2 repeat pairs / 4 pairs = 0.5; with prior 2: tea (2 + 1) / (3 + 2) = 0.6,
+    vase (0 + 1) / (1 + 2) = 1/3. Bought once each, tea outranks the vase for user c.
+    """
+    x = Interactions.from_events(
+        ["a", "a", "b", "b", "c", "c"],
+        ["tea", "tea", "tea", "tea", "tea", "vase"],
+        [1.0, 2.0, 1.0, 2.0, 3.0, 1.0],
+        baskets=["a1", "a2", "b1", "b2", "c1", "c2"],
+    )
+    np.testing.assert_allclose(repeat_propensity(x, 2.0), [0.6, 1 / 3])
+    model = BuyAgain(BuyAgainConfig(half_life_days=None, propensity_prior=2.0)).fit(x)
+    items, scores = model.recommend(x.user_index["c"], 2)
+    assert [x.item_ids[i] for i in items] == ["tea", "vase"]
+    np.testing.assert_allclose(scores, [0.6, 1 / 3])
+    with pytest.raises(Invalid):
+        BuyAgainConfig(propensity_prior=0.0)

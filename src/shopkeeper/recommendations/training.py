@@ -5,8 +5,8 @@ What a version holds (see :class:`~shopkeeper.recommendations.versions.ModelVers
 * trending — purchases, adds and views, each weighted ``2 ** (-age / half_life)`` from the
   training clock, overall and per traffic source (the cold-start list for a new visitor);
 * also_bought — item-item cosine over customers' purchases (``recsys.cooccurrence``);
-* bought_together — basket association: confidence ``P(j | i)``, kept where lift > 1 and
-  support ≥ ``min_support``, so popular items do not pair with everything;
+* bought_together — basket association: cosine ``C_ij / sqrt(n_i · n_j)`` over shared baskets,
+  kept where lift > 1 and support ≥ ``min_support``, so popular items do not pair with everything;
 * for_you — EASE item-item weights (cosine beyond ``ease_max_items``), rows pruned;
 * similar — content TF-IDF vectors, with the vocabulary so a new product is placed later;
 * buy_again — median days between a customer's repeat purchases of an item.
@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from shopkeeper.recommendations import repository
 from shopkeeper.recommendations.repository import ProductEvent, Purchase
 from shopkeeper.recommendations.versions import ModelStore, ModelVersion
+from shopkeeper.recsys.baskets import association, basket_matrix
 from shopkeeper.recsys.content import ContentConfig, ItemContent
 from shopkeeper.recsys.cooccurrence import CooccurrenceConfig, ItemKNN, prune_rows
 from shopkeeper.recsys.ease import Ease, EaseConfig
@@ -200,22 +201,12 @@ def _customer_interactions(
 
 
 def _association(bought: Sequence[Purchase], index: Mapping[str, int], cfg: TrainingConfig) -> Any:
-    """Basket confidence ``C_ij / n_i`` where lift ``C_ij · N / (n_i · n_j)`` exceeds 1."""
-    n_items = len(index)
+    """Basket association (cosine) where lift exceeds 1 (``recsys.baskets.association``)."""
     baskets = {b: n for n, b in enumerate(sorted({p.order_id for p in bought}))}
-    cells = {(baskets[p.order_id], index[p.sku]) for p in bought}
-    rows = np.asarray([r for r, _ in cells], dtype=np.int64)
-    cols = np.asarray([c for _, c in cells], dtype=np.int64)
-    x = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(len(baskets), n_items))
-    counts = sp.coo_matrix(x.T @ x)
-    n_i = np.asarray(x.sum(axis=0), dtype=np.float64).ravel()
-    keep = (counts.row != counts.col) & (counts.data >= cfg.min_support)
-    r, c, support = counts.row[keep], counts.col[keep], counts.data[keep]
-    lift = support * max(len(baskets), 1) / (n_i[r] * n_i[c])
-    good = lift > 1.0
-    confidence = support[good] / n_i[r[good]]
-    matrix = sp.csr_matrix((confidence, (r[good], c[good])), shape=(n_items, n_items))
-    return prune_rows(matrix, cfg.neighbours)
+    rows = np.fromiter((baskets[p.order_id] for p in bought), np.int64, len(bought))
+    cols = np.fromiter((index[p.sku] for p in bought), np.int64, len(bought))
+    matrix = basket_matrix(rows, cols, len(index))
+    return association(matrix, min_support=cfg.min_support, neighbours=cfg.neighbours)
 
 
 def _item_knn(

@@ -51,7 +51,7 @@ class ModelVersion:
         bestsellers: All-time distinct buyers per item.
         sources: Traffic sources with their own trending row in ``source_trending``.
         also_bought: Item × item cosine over customers' purchases (rows pruned).
-        bought_together: Item × item basket confidence, kept only where lift > 1.
+        bought_together: Item × item basket association (cosine), kept only where lift > 1.
         for_you: Item × item EASE weights (or cosine for big catalogues), rows pruned.
         features: Item × token content vectors (L2-normalised TF-IDF).
         vocabulary / idf / field_weights: How to vectorise a product trained after the fact.

@@ -6,7 +6,8 @@ counts as 0, and the blend adds:
 
 * ``Σ_m w_m · ŝ_m`` — the component models (EASE, item-kNN, ALS, content ...);
 * ``repeat_weight · r̂`` — the buy-again signal (purchase count decayed with
-  ``repeat_half_life_days``), scaled the same way: on retail data the best single predictor;
+  ``repeat_half_life_days``, optionally times the item's repeat propensity), scaled the same
+  way: on retail data the best single predictor;
 * recency — with ``recency_half_life_days`` the history handed to the item-item components is
   decayed, so last week's purchases pull their neighbours up more than last year's;
 * ``affinity_weight · a`` — the user's share of purchases in the item's group (category,
@@ -41,6 +42,8 @@ class BlendConfig:
     weights: Weight per component name (names not listed weigh 1).
     repeat_weight: Weight of the buy-again signal (0 turns it off).
     repeat_half_life_days: Recency half-life inside the buy-again signal.
+    repeat_propensity_prior: Weigh the buy-again signal by each item's repeat propensity
+        (:class:`~shopkeeper.recsys.repeat.BuyAgainConfig`); ``None``: off.
     recency_half_life_days: Decay of the history the components see (``None``: none).
     affinity_weight: Weight of the group-affinity signal (needs ``item_groups``).
     """
@@ -48,6 +51,7 @@ class BlendConfig:
     weights: Mapping[str, float] = field(default_factory=dict)
     repeat_weight: float = 1.0
     repeat_half_life_days: float | None = 90.0
+    repeat_propensity_prior: float | None = None
     recency_half_life_days: float | None = None
     affinity_weight: float = 0.0
 
@@ -83,7 +87,9 @@ class Blend(ScoringRecommender):
         self.config = config or BlendConfig()
         self.item_groups = item_groups
         self.refit = refit
-        self.repeat = BuyAgain(BuyAgainConfig(self.config.repeat_half_life_days))
+        self.repeat = BuyAgain(
+            BuyAgainConfig(self.config.repeat_half_life_days, self.config.repeat_propensity_prior)
+        )
         self._decayed: Any = None
 
     def _fit(self, interactions: Interactions) -> None:

@@ -7,6 +7,13 @@ score ``-inf``, so the list is as long as the history and never pads with guesse
 
 For a history vector (a visitor not in training) there are no timestamps, so its weights are
 the score as given.
+
+With ``propensity_prior`` set, each item's score is also multiplied by how often the item is
+bought again at all — the share of its buyers who bought it in two or more baskets, shrunk
+towards the shop-wide share with ``propensity_prior`` pseudo-buyers. Paper napkins come back,
+a christmas decoration does not: the count alone cannot tell them apart for a customer who
+bought each once. On Online Retail's validation split this lifts the for_you blend's NDCG@10 on
+all purchases from 0.404 to 0.418 (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -19,20 +26,25 @@ from shopkeeper.errors import Invalid
 from shopkeeper.recsys.base import Query, ScoringRecommender
 from shopkeeper.recsys.interactions import FloatArray, Interactions
 
-__all__ = ["BuyAgain", "BuyAgainConfig"]
+__all__ = ["BuyAgain", "BuyAgainConfig", "repeat_propensity"]
 
 
 @dataclass(frozen=True)
 class BuyAgainConfig:
     """Attributes:
     half_life_days: Recency half-life; ``None`` ranks by purchase count alone.
+    propensity_prior: Pseudo-buyers shrinking each item's repeat share towards the shop's;
+        ``None`` leaves the item's repeat propensity out.
     """
 
     half_life_days: float | None = 90.0
+    propensity_prior: float | None = None
 
     def __post_init__(self) -> None:
         if self.half_life_days is not None and self.half_life_days <= 0:
             raise Invalid("half_life_days must be positive", detail={"field": "half_life_days"})
+        if self.propensity_prior is not None and self.propensity_prior <= 0:
+            raise Invalid("propensity_prior must be positive", detail={"field": "propensity_prior"})
 
 
 class BuyAgain(ScoringRecommender):
@@ -45,14 +57,20 @@ class BuyAgain(ScoringRecommender):
     def __init__(self, config: BuyAgainConfig | None = None) -> None:
         self.config = config or BuyAgainConfig()
         self._decayed: object = None
+        self.propensity: FloatArray | None = None
 
     def _fit(self, interactions: Interactions) -> None:
         self._decayed = interactions.decayed(self.config.half_life_days)
+        prior = self.config.propensity_prior
+        self.propensity = None if prior is None else repeat_propensity(interactions, prior)
 
     def signal(self, query: Query) -> FloatArray:
         """Dense repeat-purchase scores, 0 where never bought (the blend's input)."""
         source = self._decayed[query.rows] if query.known else query.history  # type: ignore[index]
-        return np.asarray(source.toarray(), dtype=np.float64)
+        scores = np.asarray(source.toarray(), dtype=np.float64)
+        if self.propensity is not None:
+            scores *= self.propensity
+        return scores
 
     def _scores(self, query: Query) -> FloatArray:
         scores = self.signal(query)
@@ -64,3 +82,16 @@ class BuyAgain(ScoringRecommender):
         x = self.interactions.binary()
         column = x[:, item]
         return np.asarray((x.T @ column).toarray(), dtype=np.float64).ravel()
+
+
+def repeat_propensity(interactions: Interactions, prior: float) -> FloatArray:
+    """Per item: (repeat buyers + prior · shop share) / (buyers + prior).
+
+    A repeat buyer bought the item in two or more baskets; the shop share is the same ratio
+    over all (customer, item) pairs, so an item with few buyers stays near it.
+    """
+    x = interactions.matrix
+    buyers = np.asarray((x > 0).sum(axis=0), dtype=np.float64).ravel()
+    repeaters = np.asarray((x > 1).sum(axis=0), dtype=np.float64).ravel()
+    share = float(repeaters.sum() / buyers.sum()) if buyers.sum() else 0.0
+    return np.asarray((repeaters + prior * share) / (buyers + prior), dtype=np.float64)
