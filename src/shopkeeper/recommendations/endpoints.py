@@ -1,4 +1,9 @@
-"""``GET /v1/recommendations``: one route for every placement (read key)."""
+"""``GET /v1/recommendations``: one route for every placement (read key).
+
+The route returns the service's answer already rendered by orjson: ``response_model`` keeps
+the OpenAPI schema, but FastAPI does not validate and serialise the model a second time on
+the way out (that cost as much as a precomputed placement itself).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,12 @@ from fastapi import APIRouter, Query
 
 from shopkeeper.dependencies import ReadKey, ShopDep
 from shopkeeper.recommendations.schemas import Recommendations
+from shopkeeper.responses import JSONBody
 
 router = APIRouter(prefix="/v1/recommendations", tags=["recommendations"])
 
 
-@router.get("", response_model=Recommendations)
+@router.get("", response_model=Recommendations, response_class=JSONBody)
 def recommendations(
     shop: ShopDep,
     _key: ReadKey,
@@ -24,10 +30,11 @@ def recommendations(
         str | None, Query(max_length=5000, description="Skus, comma-separated.")
     ] = None,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
-) -> Recommendations:
+) -> JSONBody:
     """Items for a placement (for_you, also_bought, bought_together, similar, trending,
     recently_viewed, buy_again, cart), each with a reason, and the strategy that chose them."""
     skus = [s.strip() for s in cart.split(",") if s.strip()] if cart else None
-    return shop.recommendations.recommend(
+    result = shop.recommendations.recommend(
         placement, customer=customer, anonymous_id=anonymous_id, product=product, cart=skus, k=k
     )
+    return JSONBody(result.model_dump())

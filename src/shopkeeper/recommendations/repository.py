@@ -1,7 +1,9 @@
 """Every query of the recommendations domain (SQLAlchemy Core, both backends).
 
-Training reads whole tables once; serving reads one visitor's purchases and last events, which
-the indexes ``ix_orders_customer_placed``, ``ix_events_user_ts`` and ``ix_events_anon_ts`` serve.
+Training reads whole tables once; serving resolves one visitor (identity unique index) and
+reads their purchases and last events with one query each, which the indexes
+``ix_orders_customer_placed``, ``ix_events_user_ts`` and ``ix_events_anon_ts`` serve. Serving
+selects only the columns it needs and builds no ORM objects.
 
 Only orders linked to a customer train the models: an erasure keeps the erased person's orders
 for the books with the customer link removed, and a model must not learn from those.
@@ -13,17 +15,16 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, and_, func, select, union_all
+from sqlalchemy import Row, and_, desc, func, literal_column, or_, select, union, union_all
 from sqlalchemy.orm import Session
 
+from shopkeeper.customers.repository import LOOKUP_KINDS, MAX_MERGE_DEPTH
 from shopkeeper.models import Customer, Event, Identity, Order, OrderLine, Product
 
 #: Event kinds that say a visitor looked at or wanted a product.
 PRODUCT_KINDS = ("product_viewed", "product_added")
 #: Events read per visitor for session-aware re-ranking.
 RECENT_EVENTS = 30
-#: Identifiers of each kind whose events are read (a profile rarely has more than a few).
-MAX_KEYS = 10
 
 
 class Purchase(NamedTuple):
@@ -91,32 +92,62 @@ def catalog(session: Session) -> list[Row[Any]]:
     return list(session.execute(query.order_by(Product.sku)))
 
 
-def product(session: Session, sku: str) -> Product | None:
-    return session.get(Product, sku)
-
-
-def visitor_keys(session: Session, customer_ids: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The userIds and anonymousIds of the given profiles (what their events carry)."""
-    rows = session.execute(
-        select(Identity.kind, Identity.value).where(
-            Identity.customer_id.in_(customer_ids),
-            Identity.kind.in_(("user_id", "anonymous_id")),
-        )
+def product(
+    session: Session, sku: str
+) -> tuple[str | None, str | None, str | None, str | None] | None:
+    """(title, category path, brand, price tier) of one product, or ``None``."""
+    query = select(Product.title, Product.category_path, Product.brand, Product.price_tier).where(
+        Product.sku == sku
     )
-    user_ids: list[str] = []
-    anonymous_ids: list[str] = []
-    for kind, value in rows:
-        (user_ids if kind == "user_id" else anonymous_ids).append(value)
-    return user_ids, anonymous_ids
+    row = session.execute(query).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])
 
 
-def purchases_of(session: Session, customer_ids: Sequence[str]) -> list[tuple[str, datetime]]:
-    """(sku, placed_at) of one person's completed product lines, oldest first."""
+# --- serving: a few indexed Core queries per request, no ORM objects ---------------------------
+
+
+def live_customer(session: Session, identifier: str) -> str | None:
+    """The live profile behind a customer id, userId, anonymousId, e-mail or loyalty id.
+
+    One query: the id itself or the identity ``(kind, value)`` unique index, the id preferred
+    (as :func:`shopkeeper.customers.repository.find_customer`). A merged-away profile is
+    followed to the one it joined (one more primary-key read per merge, rarely any).
+    """
+    values = {identifier, identifier.strip().lower()}
+    by_id: Any = select(
+        literal_column("0").label("rank"), Customer.id, Customer.merged_into_id
+    ).where(Customer.id == identifier)
+    by_identity: Any = (
+        select(literal_column("1"), Customer.id, Customer.merged_into_id)
+        .join(Identity, Identity.customer_id == Customer.id)
+        .where(Identity.kind.in_(LOOKUP_KINDS), Identity.value.in_(values))
+    )
+    row = session.execute(union_all(by_id, by_identity).order_by("rank").limit(1)).first()
+    seen: set[str] = set()
+    while row is not None and row[2] and row[1] not in seen and len(seen) < MAX_MERGE_DEPTH:
+        seen.add(row[1])
+        row = session.execute(
+            select(literal_column("0"), Customer.id, Customer.merged_into_id).where(
+                Customer.id == row[2]
+            )
+        ).first()
+    return None if row is None else str(row[1])
+
+
+def _profiles(customer_ids: Collection[str]) -> Any:
+    """The profiles and those merged into them (merges move rows, so one level suffices)."""
+    return select(Customer.id).where(
+        or_(Customer.id.in_(customer_ids), Customer.merged_into_id.in_(customer_ids))
+    )
+
+
+def purchases_of(session: Session, customer_ids: Collection[str]) -> list[tuple[str, datetime]]:
+    """(sku, placed_at) of one person's completed product lines, oldest first (one query)."""
     query = (
         select(OrderLine.sku, Order.placed_at)
         .join(OrderLine, OrderLine.order_id == Order.id)
         .where(
-            Order.customer_id.in_(customer_ids),
+            Order.customer_id.in_(_profiles(customer_ids)),
             Order.status == "completed",
             OrderLine.is_product.is_(True),
         )
@@ -125,56 +156,51 @@ def purchases_of(session: Session, customer_ids: Sequence[str]) -> list[tuple[st
     return [(sku, placed_at) for sku, placed_at in session.execute(query)]
 
 
-def _per_identifier(
-    user_ids: Collection[str], anonymous_ids: Collection[str]
-) -> list[tuple[Any, str]]:
-    """(column, value) pairs, one per identifier (the first :data:`MAX_KEYS` of each kind).
-
-    Each pair is queried alone so the database walks ``ix_events_user_ts`` /
-    ``ix_events_anon_ts`` backwards from the newest event and stops at the limit; an ``OR`` of
-    ``IN`` lists makes SQLite scan and sort the whole events table instead.
-    """
-    users = [(Event.user_id, v) for v in list(user_ids)[:MAX_KEYS]]
-    return users + [(Event.anonymous_id, v) for v in list(anonymous_ids)[:MAX_KEYS]]
+def _by_visitor(
+    columns: Sequence[Any], where: Any, customer_ids: Collection[str], anonymous_id: str | None
+) -> list[Any]:
+    """Selects of the visitor's events: by their userIds, by their anonymousIds, and by
+    ``anonymous_id`` itself (events arrive before an identity links it). Each part is served
+    by its ``(id, timestamp)`` index; an ``OR`` across the two columns would scan."""
+    parts = []
+    if customer_ids:
+        for kind, column in (("user_id", Event.user_id), ("anonymous_id", Event.anonymous_id)):
+            keys = select(Identity.value).where(
+                Identity.customer_id.in_(_profiles(customer_ids)), Identity.kind == kind
+            )
+            parts.append(select(*columns).where(where, column.in_(keys)))
+    if anonymous_id:
+        parts.append(select(*columns).where(where, Event.anonymous_id == anonymous_id))
+    return parts
 
 
 def recent_product_events(
-    session: Session, user_ids: Collection[str], anonymous_ids: Collection[str]
+    session: Session, customer_ids: Collection[str], anonymous_id: str | None
 ) -> list[tuple[str, str, datetime]]:
-    """(sku, kind, timestamp) of the visitor's last views and adds, newest first."""
-    rows: dict[int, tuple[datetime, str, str]] = {}
-    for column, value in _per_identifier(user_ids, anonymous_ids):
-        query = (
-            select(Event.id, Event.timestamp, Event.sku, Event.kind)
-            .where(column == value, Event.kind.in_(PRODUCT_KINDS), Event.sku.is_not(None))
-            .order_by(Event.timestamp.desc())
-            .limit(RECENT_EVENTS)
-        )
-        for event_id, timestamp, sku, kind in session.execute(query):
-            rows[event_id] = (timestamp, str(sku), kind)
-    newest = sorted(rows.items(), key=lambda row: (row[1][0], row[0]), reverse=True)
-    return [(sku, kind, ts) for _, (ts, sku, kind) in newest[:RECENT_EVENTS]]
+    """(sku, kind, timestamp) of the visitor's last :data:`RECENT_EVENTS` views and adds,
+    newest first, in one query."""
+    columns = (Event.id, Event.timestamp, Event.sku, Event.kind)
+    where = and_(Event.kind.in_(PRODUCT_KINDS), Event.sku.is_not(None))
+    parts = _by_visitor(columns, where, customer_ids, anonymous_id)
+    if not parts:
+        return []
+    query = union(*parts).order_by(desc("timestamp"), desc("id")).limit(RECENT_EVENTS)
+    return [(str(sku), kind, ts) for _, ts, sku, kind in session.execute(query)]
 
 
 def latest_source(
-    session: Session, user_ids: Collection[str], anonymous_ids: Collection[str]
+    session: Session, customer_ids: Collection[str], anonymous_id: str | None
 ) -> str | None:
     """The traffic source (utm source) of the visitor's latest event that has one."""
-    found: list[tuple[datetime, str]] = []
-    for column, value in _per_identifier(user_ids, anonymous_ids):
-        query = (
-            select(Event.timestamp, Event.source)
-            .where(column == value, Event.source.is_not(None))
-            .order_by(Event.timestamp.desc())
-            .limit(1)
-        )
-        found += [(ts, str(source)) for ts, source in session.execute(query)]
-    return max(found)[1] if found else None
+    columns = (Event.id, Event.timestamp, Event.source)
+    parts = _by_visitor(columns, Event.source.is_not(None), customer_ids, anonymous_id)
+    if not parts:
+        return None
+    query = union(*parts).order_by(desc("timestamp"), desc("id")).limit(1)
+    row = session.execute(query).first()
+    return None if row is None else str(row[2])
 
 
-def stock(session: Session, skus: Collection[str]) -> dict[str, bool]:
-    """Current stock flag per sku (products the store no longer has are left out)."""
-    if not skus:
-        return {}
-    rows = session.execute(select(Product.sku, Product.in_stock).where(Product.sku.in_(skus)))
-    return {sku: bool(in_stock) for sku, in_stock in rows}
+def stock_flags(session: Session) -> dict[str, bool]:
+    """Every product's stock flag (what the serving snapshot holds between refreshes)."""
+    return {sku: bool(flag) for sku, flag in session.execute(select(Product.sku, Product.in_stock))}
