@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, and_, desc, func, literal_column, or_, select, union, union_all
+from sqlalchemy import Row, and_, bindparam, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from shopkeeper.customers.repository import LOOKUP_KINDS, MAX_MERGE_DEPTH
@@ -25,6 +26,10 @@ from shopkeeper.models import Customer, Event, Identity, Order, OrderLine, Produ
 PRODUCT_KINDS = ("product_viewed", "product_added")
 #: Events read per visitor for session-aware re-ranking.
 RECENT_EVENTS = 30
+#: Identity kinds that events carry.
+EVENT_KEYS = frozenset({"user_id", "anonymous_id"})
+#: Identifiers of each kind whose events are read (a profile rarely has more than a few).
+MAX_KEYS = 10
 
 
 class Purchase(NamedTuple):
@@ -106,6 +111,57 @@ def product(
 # --- serving: a few indexed Core queries per request, no ORM objects ---------------------------
 
 
+# Serving statements are built once, with bind parameters, on the tables (not the ORM
+# classes): building a select per request, generating its cache key and going through the ORM
+# execution path cost several times the query itself.
+_customers = Customer.__table__.c
+_identities = Identity.__table__.c
+_orders = Order.__table__.c
+_lines = OrderLine.__table__.c
+_events = Event.__table__.c
+_ids: Any = bindparam("customer_ids", expanding=True)
+
+_LIVE = (
+    union_all(
+        select(literal_column("0").label("rank"), _customers.id, _customers.merged_into_id).where(
+            _customers.id == bindparam("identifier")
+        ),
+        select(literal_column("1"), _customers.id, _customers.merged_into_id)
+        .join_from(Identity.__table__, Customer.__table__, _identities.customer_id == _customers.id)
+        .where(
+            _identities.kind.in_(LOOKUP_KINDS),
+            _identities.value.in_(bindparam("values", expanding=True)),
+        ),
+    )
+    .order_by("rank")
+    .limit(1)
+)
+_CUSTOMER = select(literal_column("0"), _customers.id, _customers.merged_into_id).where(
+    _customers.id == bindparam("identifier")
+)
+#: The profiles and those merged into them (merges move rows, so one level suffices).
+_PROFILES = select(_customers.id).where(
+    or_(_customers.id.in_(_ids), _customers.merged_into_id.in_(_ids))
+)
+_PURCHASES = (
+    select(_lines.sku, _orders.placed_at)
+    .join_from(Order.__table__, OrderLine.__table__, _lines.order_id == _orders.id)
+    .where(
+        _orders.customer_id.in_(_PROFILES),
+        _orders.status == "completed",
+        _lines.is_product.is_(True),
+    )
+    .order_by(_orders.placed_at)
+)
+# no ``kind`` condition: it lures SQLite onto the (kind, value) index and a scan of every
+# identity of that kind; a profile's few identities are filtered in Python instead
+_KEYS = select(_identities.kind, _identities.value).where(_identities.customer_id.in_(_PROFILES))
+_RECENT_COLUMNS = (_events.id, _events.timestamp, _events.sku, _events.kind)
+_RECENT_WHERE = and_(_events.kind.in_(PRODUCT_KINDS), _events.sku.is_not(None))
+_SOURCE_COLUMNS = (_events.id, _events.timestamp, _events.source)
+_SOURCE_WHERE = _events.source.is_not(None)
+
+
 def live_customer(session: Session, identifier: str) -> str | None:
     """The live profile behind a customer id, userId, anonymousId, e-mail or loyalty id.
 
@@ -113,92 +169,89 @@ def live_customer(session: Session, identifier: str) -> str | None:
     (as :func:`shopkeeper.customers.repository.find_customer`). A merged-away profile is
     followed to the one it joined (one more primary-key read per merge, rarely any).
     """
-    values = {identifier, identifier.strip().lower()}
-    by_id: Any = select(
-        literal_column("0").label("rank"), Customer.id, Customer.merged_into_id
-    ).where(Customer.id == identifier)
-    by_identity: Any = (
-        select(literal_column("1"), Customer.id, Customer.merged_into_id)
-        .join(Identity, Identity.customer_id == Customer.id)
-        .where(Identity.kind.in_(LOOKUP_KINDS), Identity.value.in_(values))
-    )
-    row = session.execute(union_all(by_id, by_identity).order_by("rank").limit(1)).first()
+    connection = session.connection()
+    values = list({identifier, identifier.strip().lower()})
+    row = connection.execute(_LIVE, {"identifier": identifier, "values": values}).first()
     seen: set[str] = set()
     while row is not None and row[2] and row[1] not in seen and len(seen) < MAX_MERGE_DEPTH:
         seen.add(row[1])
-        row = session.execute(
-            select(literal_column("0"), Customer.id, Customer.merged_into_id).where(
-                Customer.id == row[2]
-            )
-        ).first()
+        row = connection.execute(_CUSTOMER, {"identifier": row[2]}).first()
     return None if row is None else str(row[1])
-
-
-def _profiles(customer_ids: Collection[str]) -> Any:
-    """The profiles and those merged into them (merges move rows, so one level suffices)."""
-    return select(Customer.id).where(
-        or_(Customer.id.in_(customer_ids), Customer.merged_into_id.in_(customer_ids))
-    )
 
 
 def purchases_of(session: Session, customer_ids: Collection[str]) -> list[tuple[str, datetime]]:
     """(sku, placed_at) of one person's completed product lines, oldest first (one query)."""
-    query = (
-        select(OrderLine.sku, Order.placed_at)
-        .join(OrderLine, OrderLine.order_id == Order.id)
-        .where(
-            Order.customer_id.in_(_profiles(customer_ids)),
-            Order.status == "completed",
-            OrderLine.is_product.is_(True),
-        )
-        .order_by(Order.placed_at)
-    )
-    return [(sku, placed_at) for sku, placed_at in session.execute(query)]
+    rows = session.connection().execute(_PURCHASES, {"customer_ids": list(customer_ids)})
+    return [(sku, placed_at) for sku, placed_at in rows]
 
 
-def _by_visitor(
-    columns: Sequence[Any], where: Any, customer_ids: Collection[str], anonymous_id: str | None
-) -> list[Any]:
-    """Selects of the visitor's events: by their userIds, by their anonymousIds, and by
-    ``anonymous_id`` itself (events arrive before an identity links it). Each part is served
-    by its ``(id, timestamp)`` index; an ``OR`` across the two columns would scan."""
-    parts = []
+def visitor_keys(
+    session: Session, customer_ids: Collection[str], anonymous_id: str | None
+) -> list[tuple[str, str]]:
+    """(kind, value) of the userIds and anonymousIds the visitor's events carry: the
+    profiles' identities (one query on ``identities.customer_id``) and ``anonymous_id``
+    itself (events arrive before an identity links it to a profile)."""
+    keys: list[tuple[str, str]] = []
     if customer_ids:
-        for kind, column in (("user_id", Event.user_id), ("anonymous_id", Event.anonymous_id)):
-            keys = select(Identity.value).where(
-                Identity.customer_id.in_(_profiles(customer_ids)), Identity.kind == kind
-            )
-            parts.append(select(*columns).where(where, column.in_(keys)))
-    if anonymous_id:
-        parts.append(select(*columns).where(where, Event.anonymous_id == anonymous_id))
-    return parts
+        rows = session.connection().execute(_KEYS, {"customer_ids": list(customer_ids)})
+        keys = [(kind, value) for kind, value in rows if kind in EVENT_KEYS]
+    if anonymous_id and ("anonymous_id", anonymous_id) not in keys:
+        keys.append(("anonymous_id", anonymous_id))
+    users = [key for key in keys if key[0] == "user_id"][:MAX_KEYS]
+    return users + [key for key in keys if key[0] == "anonymous_id"][:MAX_KEYS]
+
+
+@cache
+def _per_key(kinds: tuple[str, ...], what: str, limit: int) -> Any:
+    """One statement: per identifier (bound as ``k0``, ``k1``...), its newest ``limit``
+    matching events, for one shape of identifiers (built once per shape).
+
+    Each part is ``column = value ORDER BY timestamp DESC LIMIT n`` so the database walks
+    ``ix_events_user_ts`` / ``ix_events_anon_ts`` backwards and stops at the limit; an ``IN``
+    list or an ``OR`` across the two columns makes SQLite scan ``ix_events_kind_ts`` instead.
+    """
+    columns, where = (
+        (_RECENT_COLUMNS, _RECENT_WHERE) if what == "recent" else (_SOURCE_COLUMNS, _SOURCE_WHERE)
+    )
+    parts = []
+    for n, kind in enumerate(kinds):
+        column = _events.user_id if kind == "user_id" else _events.anonymous_id
+        part = (
+            select(*columns)
+            .where(column == bindparam(f"k{n}"), where)
+            .order_by(_events.timestamp.desc())
+            .limit(limit)
+            .subquery()
+        )
+        parts.append(select(*part.c))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
+def _newest(session: Session, keys: Sequence[tuple[str, str]], what: str, limit: int) -> list[Any]:
+    statement = _per_key(tuple(kind for kind, _ in keys), what, limit)
+    params = {f"k{n}": value for n, (_, value) in enumerate(keys)}
+    rows = {row[0]: row for row in session.connection().execute(statement, params)}
+    return sorted(rows.values(), key=lambda row: (row[1], row[0]), reverse=True)[:limit]
 
 
 def recent_product_events(
-    session: Session, customer_ids: Collection[str], anonymous_id: str | None
+    session: Session, keys: Sequence[tuple[str, str]]
 ) -> list[tuple[str, str, datetime]]:
     """(sku, kind, timestamp) of the visitor's last :data:`RECENT_EVENTS` views and adds,
-    newest first, in one query."""
-    columns = (Event.id, Event.timestamp, Event.sku, Event.kind)
-    where = and_(Event.kind.in_(PRODUCT_KINDS), Event.sku.is_not(None))
-    parts = _by_visitor(columns, where, customer_ids, anonymous_id)
-    if not parts:
+    newest first (one query)."""
+    if not keys:
         return []
-    query = union(*parts).order_by(desc("timestamp"), desc("id")).limit(RECENT_EVENTS)
-    return [(str(sku), kind, ts) for _, ts, sku, kind in session.execute(query)]
+    return [
+        (str(sku), kind, ts) for _, ts, sku, kind in _newest(session, keys, "recent", RECENT_EVENTS)
+    ]
 
 
-def latest_source(
-    session: Session, customer_ids: Collection[str], anonymous_id: str | None
-) -> str | None:
+def latest_source(session: Session, keys: Sequence[tuple[str, str]]) -> str | None:
     """The traffic source (utm source) of the visitor's latest event that has one."""
-    columns = (Event.id, Event.timestamp, Event.source)
-    parts = _by_visitor(columns, Event.source.is_not(None), customer_ids, anonymous_id)
-    if not parts:
+    if not keys:
         return None
-    query = union(*parts).order_by(desc("timestamp"), desc("id")).limit(1)
-    row = session.execute(query).first()
-    return None if row is None else str(row[2])
+    rows = _newest(session, keys, "source", 1)
+    return str(rows[0][2]) if rows else None
 
 
 def stock_flags(session: Session) -> dict[str, bool]:

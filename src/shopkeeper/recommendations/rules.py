@@ -122,7 +122,9 @@ def _allowed(candidate: Candidate, config: RuleConfig, context: RuleContext) -> 
         return False
     if candidate.sku in config.excluded_items:
         return False
-    if excluded_category(candidate.category, config.excluded_categories):
+    if config.excluded_categories and excluded_category(
+        candidate.category, config.excluded_categories
+    ):
         return False
     if config.in_stock_only and not candidate.in_stock:
         return False

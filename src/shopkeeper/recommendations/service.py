@@ -205,11 +205,13 @@ class RecommendationService:
     def _choose(
         self, model: ModelVersion, placement: str, proposal: Ranked, context: RuleContext, k: int
     ) -> list[Candidate]:
-        """The items to show: vectorised filters, then ``apply_rules`` on the best survivors.
+        """The items to show: vectorised filters, the diversity caps on integer codes, then
+        ``apply_rules`` on the few chosen (which checks them again and adds the pins).
 
-        ``apply_rules`` fills the list greedily in score order, so its answer on a prefix of
-        the survivors is its answer on all of them whenever the prefix fills ``k`` places; the
-        prefix grows until it does or the survivors run out.
+        ``apply_rules`` fills the list greedily in score order and pins do not count towards
+        the caps, so :func:`_diverse` running the same greedy pass over the survivors (pinned
+        skus left out) picks exactly the items it would pick, without a :class:`Candidate`
+        per survivor.
         """
         config = self.rules[placement]
         masks = self._masks_for(model, placement, config)
@@ -235,16 +237,16 @@ class RecommendationService:
             for s in config.pinned
             if s in model.index
         ]
-        size = 3 * k + len(pins)
-        while True:
-            pool = [
-                _candidate(model, int(i), float(v), proposal.reason, stock)
-                for i, v in zip(items[:size], scores[:size], strict=True)
-            ]
-            chosen = apply_rules(pool, config, context, k=k, pinned=pins)
-            if len(chosen) >= k or size >= items.size:
-                return chosen
-            size *= 4
+        if pins:
+            pinned = _indices(model, config.pinned)
+            unpinned = ~np.isin(items, pinned)
+            items, scores = items[unpinned], scores[unpinned]
+        shown = _diverse(model, items, config, k)
+        pool = [
+            _candidate(model, int(items[n]), float(scores[n]), proposal.reason, stock)
+            for n in shown
+        ]
+        return apply_rules(pool, config, context, k=k, pinned=pins)
 
     def _choose_listed(
         self,
@@ -527,6 +529,39 @@ class _Blend:
         """The source contributing most to ``item``'s score."""
         hit = self.columns == item
         return int(np.argmax(np.bincount(self.sources[hit], self.values[hit], self.n_sources)))
+
+
+def _diverse(model: ModelVersion, items: Any, config: RuleConfig, k: int) -> list[int]:
+    """Positions in ``items`` (best first) of the first ``k`` that respect the per-category
+    and per-brand caps, greedily, as :func:`apply_rules` fills its list."""
+    category_cap, brand_cap = config.max_per_category, config.max_per_brand
+    if category_cap is None and brand_cap is None:
+        return list(range(min(k, len(items))))
+    _, category_of = model.category_codes
+    no_category = model.category_codes[0].get(None, -1)
+    categories = category_of[items].tolist()
+    brands = model.brand_codes[items].tolist()
+    per_category: dict[int, int] = {}
+    per_brand: dict[int, int] = {}
+    shown: list[int] = []
+    for n, (category, brand) in enumerate(zip(categories, brands, strict=True)):
+        has_category = category != no_category
+        if (
+            category_cap is not None
+            and has_category
+            and per_category.get(category, 0) >= category_cap
+        ):
+            continue
+        if brand_cap is not None and brand >= 0 and per_brand.get(brand, 0) >= brand_cap:
+            continue
+        shown.append(n)
+        if has_category:
+            per_category[category] = per_category.get(category, 0) + 1
+        if brand >= 0:
+            per_brand[brand] = per_brand.get(brand, 0) + 1
+        if len(shown) >= k:
+            break
+    return shown
 
 
 def _indices(model: ModelVersion, skus: Any) -> Any:

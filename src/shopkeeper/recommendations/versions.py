@@ -96,7 +96,15 @@ class ModelVersion:
 
     def prepare(self) -> ModelVersion:
         """Build every serving structure now, so no request pays for it (returns ``self``)."""
-        for name in ("index", "token_index", "top_categories", "scaled", "category_codes"):
+        names = (
+            "index",
+            "token_index",
+            "top_categories",
+            "scaled",
+            "category_codes",
+            "brand_codes",
+        )
+        for name in names:
             getattr(self, name)
         self.ranked  # noqa: B018 - a cached property: computed here once
         return self
@@ -137,6 +145,13 @@ class ModelVersion:
         codes: dict[str | None, int] = {}
         per_item = np.asarray([codes.setdefault(c, len(codes)) for c in self.top_categories])
         return codes, per_item.astype(np.int64)
+
+    @cached_property
+    def brand_codes(self) -> Any:
+        """A code per item's brand (``-1``: none), for the diversity caps on arrays."""
+        codes: dict[str, int] = {}
+        per_item = [codes.setdefault(b, len(codes)) if b is not None else -1 for b in self.brands]
+        return np.asarray(per_item, dtype=np.int64)
 
     def in_categories(self, categories: set[str | None]) -> Any:
         """Boolean mask of the items whose top category is one of ``categories``."""
@@ -219,6 +234,7 @@ class ModelStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._loaded: ModelVersion | None = None
+        self._stamp: tuple[int, int] | None = None
 
     def next_name(self, stamp: str) -> str:
         """A new version name: a sequence number (so names sort by age) and the stamp."""
@@ -234,21 +250,31 @@ class ModelStore:
             return None
 
     def current(self) -> ModelVersion:
-        """The served version, loaded once and reloaded when the pointer changes.
+        """The served version, loaded once and reloaded when the pointer changes (one
+        ``stat`` per call while it does not).
 
         Raises:
             Unavailable: No model has been trained yet (run ``shopkeeper train``).
         """
+        try:
+            # the pointer is replaced by rename: a new inode (or mtime) means a new version
+            stat = os.stat(self.root / POINTER)
+            stamp: tuple[int, int] | None = (stat.st_ino, stat.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        loaded = self._loaded
+        if stamp is not None and loaded is not None and stamp == self._stamp:
+            return loaded
         name = self.current_name()
         if name is None:
             raise Unavailable(
                 "no recommendation model yet: run `shopkeeper train`",
                 detail={"field": "model"},
             )
-        loaded = self._loaded
         if loaded is None or loaded.version != name:
             loaded = self.load(name).prepare()
             self._loaded = loaded
+        self._stamp = stamp
         return loaded
 
     def load(self, name: str) -> ModelVersion:

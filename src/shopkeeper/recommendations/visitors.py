@@ -1,9 +1,10 @@
 """The person a request is for, read from the store lazily: only what the placement touches.
 
 A ``similar`` request for an anonymous page costs no visitor query at all. Otherwise the
-identifier is resolved with one indexed query, and purchases, the last views/adds and the
-traffic source cost one query each, when the placement reads them — so a ``for_you`` request
-makes three. Everything is read inside the request's one session and cached for the rest of
+identifier is resolved with one indexed query; the profile's event identifiers, its purchases,
+its last views/adds and its traffic source cost one query each, when the placement reads them —
+so a ``for_you`` request makes four. Everything is read inside the request's one session and
+cached for the rest of
 the request; nothing is cached across requests, so the next request sees the last event.
 """
 
@@ -53,16 +54,21 @@ class Visitor:
         return repository.purchases_of(self.session, self.customer_ids)
 
     @cached_property
+    def keys(self) -> list[tuple[str, str]]:
+        """(kind, value) of the userIds and anonymousIds their events carry."""
+        return repository.visitor_keys(self.session, self.customer_ids, self.anonymous_id)
+
+    @cached_property
     def recent(self) -> list[tuple[str, str, datetime]]:
         """(sku, kind, timestamp) of the last views and adds, newest first."""
-        return repository.recent_product_events(self.session, self.customer_ids, self.anonymous_id)
+        return repository.recent_product_events(self.session, self.keys)
 
     @cached_property
     def source(self) -> str | None:
         """Traffic source of the visitor's latest event that names one."""
         if not self.customer and not self.anonymous_id:
             return None
-        return repository.latest_source(self.session, self.customer_ids, self.anonymous_id)
+        return repository.latest_source(self.session, self.keys)
 
     @property
     def known(self) -> bool:
