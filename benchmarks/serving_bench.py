@@ -22,7 +22,7 @@ part of any figure). The model is trained once per store.
    so queueing is charged. Server CPU per request is read from ``/proc`` for the server
    process and its workers.
 
-Writes ``benchmarks/results/serving-<customers>.json`` and prints Markdown tables.
+Writes ``benchmarks/results/serving-<customers>[-<label>].json`` and prints Markdown tables.
 """
 
 from __future__ import annotations
@@ -271,6 +271,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--profile", choices=PLACEMENTS, default=None)
+    parser.add_argument("--label", default="", help="Suffix of the results file name.")
     args = parser.parse_args(argv)
     env = {"SHOPKEEPER_WORKERS": str(args.workers)}
     store = BenchStore("sqlite", keep=args.store_dir, env=env)
@@ -307,7 +308,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "command": "python -m benchmarks.serving_bench " + " ".join(argv or []),
     }
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"serving-{args.customers}.json"
+    out = RESULTS / f"serving-{args.customers}{'-' + args.label if args.label else ''}.json"
     out.write_text(json.dumps(report, indent=2, default=str) + "\n")
     return report
 
