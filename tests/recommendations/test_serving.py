@@ -3,6 +3,7 @@ re-ranking over HTTP, and the rules' caps filled beyond the first candidates."""
 
 from __future__ import annotations
 
+import numpy as np
 from fastapi.testclient import TestClient
 
 from shopkeeper.application import Shopkeeper
@@ -116,3 +117,17 @@ def test_merged_profiles_are_one_visitor(trained: Shopkeeper) -> None:
         assert not {"teapot", "mug"} & {i.sku for i in result.items}
     viewed = service.recommend("recently_viewed", customer="u-tea-1")
     assert [i.sku for i in viewed.items] == ["grinder"]
+
+
+def test_a_version_saved_before_the_similar_lists_loads_and_rebuilds_them(
+    trained: Shopkeeper,
+) -> None:
+    store = trained.recommendations.store
+    name = store.current_name()
+    assert name is not None
+    path = store.root / name / "arrays.npz"
+    with np.load(path) as npz:
+        older = {key: npz[key] for key in npz.files if not key.startswith("similar.")}
+    np.savez(path, **older)
+    loaded = store.load(name)
+    assert (loaded.similar != trained.recommendations.model().similar).nnz == 0
