@@ -126,7 +126,12 @@ class CatalogService:
         )
 
     def _count_on_commit(self, session: Session) -> None:
-        """Move :attr:`revision` when the caller's transaction commits (not if it rolls back)."""
+        """Move :attr:`revision` when the caller's transaction commits.
+
+        A rolled-back change leaves its mark on the session, so a later commit of that session
+        moves the revision too: one needless refresh for a cache, never a missed one (a
+        savepoint rolled back inside a committed transaction must not hide the rest).
+        """
         session.info[CHANGED] = True
         if session.info.get(HOOKED):
             return
@@ -136,11 +141,7 @@ class CatalogService:
             if done.info.pop(CHANGED, False):
                 self.revision += 1
 
-        def rolled_back(done: Session, _previous: Any) -> None:
-            done.info.pop(CHANGED, None)
-
         event.listen(session, "after_commit", committed)
-        event.listen(session, "after_soft_rollback", rolled_back)
 
     def upsert_items(
         self, session: Session, items: Sequence[Any], *, partial: bool = False
