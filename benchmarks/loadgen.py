@@ -109,7 +109,7 @@ class LoadResult:
     notes: dict[str, Any] = field(default_factory=dict)
 
     def percentiles(self) -> dict[str, float]:
-        """p50/p90/p99/p99.9/max in milliseconds (nearest-rank)."""
+        """p50/p90/p95/p99/p99.9/max in milliseconds (nearest-rank)."""
         if not self.latencies:
             return {}
         ordered = sorted(self.latencies)
@@ -121,6 +121,7 @@ class LoadResult:
         return {
             "p50_ms": rank(0.50),
             "p90_ms": rank(0.90),
+            "p95_ms": rank(0.95),
             "p99_ms": rank(0.99),
             "p999_ms": rank(0.999),
             "max_ms": ordered[-1] * 1000,

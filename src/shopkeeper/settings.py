@@ -108,6 +108,14 @@ class Settings(BaseSettings):
         "e.g. local[2] or spark://host:7077.",
     )
 
+    recommendations_stock_ttl: float = Field(
+        2.0,
+        ge=0,
+        description="Seconds recommendation serving trusts its in-memory stock flags for "
+        "catalogue changes made by other processes (changes through the same server are "
+        "seen at once).",
+    )
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Build settings from the environment, with explicit overrides winning."""

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from shopkeeper.catalog import repository
@@ -46,6 +47,9 @@ __all__ = [
 #: compared with the stored value, or a 5-decimal price would count as "changed" forever.
 PRICE_SCALE = Decimal("0.0001")
 MAX_PAGE = 500
+#: ``session.info`` keys: the transaction changed the catalogue; the session has the hooks.
+CHANGED = "catalog.changed"
+HOOKED = "catalog.hooked"
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,18 @@ class UpsertResult:
 
 
 class CatalogService:
-    """Products: upserts for every writer, reads for the API. Never commits."""
+    """Products: upserts for every writer, reads for the API. Never commits.
+
+    Attributes:
+        revision: Committed catalogue changes made through this service in this process
+            (moved by the transaction's commit, never by a rolled-back write). In-memory
+            caches of the catalogue, such as recommendation serving's stock snapshot, compare
+            it to know they are stale without a query.
+    """
 
     def __init__(self, shop: Shopkeeper) -> None:
         self.shop = shop
+        self.revision = 0
 
     def upsert(
         self, session: Session, products: Sequence[ProductIn], *, partial: bool
@@ -105,11 +117,31 @@ class CatalogService:
                 updates.append({"sku": sku, **target, "updated_at": now})
         repository.insert_products(session, inserts)
         repository.update_products(session, updates)
+        if inserts or updates:
+            self._count_on_commit(session)
         return UpsertResult(
             created=len(inserts),
             updated=len(updates),
             unchanged=len(latest) - len(inserts) - len(updates),
         )
+
+    def _count_on_commit(self, session: Session) -> None:
+        """Move :attr:`revision` when the caller's transaction commits.
+
+        A rolled-back change leaves its mark on the session, so a later commit of that session
+        moves the revision too: one needless refresh for a cache, never a missed one (a
+        savepoint rolled back inside a committed transaction must not hide the rest).
+        """
+        session.info[CHANGED] = True
+        if session.info.get(HOOKED):
+            return
+        session.info[HOOKED] = True
+
+        def committed(done: Session) -> None:
+            if done.info.pop(CHANGED, False):
+                self.revision += 1
+
+        event.listen(session, "after_commit", committed)
 
     def upsert_items(
         self, session: Session, items: Sequence[Any], *, partial: bool = False

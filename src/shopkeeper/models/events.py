@@ -19,8 +19,10 @@ from shopkeeper.models.base import Base
 class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
-        Index("ix_events_user_ts", "user_id", "timestamp"),
-        Index("ix_events_anon_ts", "anonymous_id", "timestamp"),
+        # kind, sku and source ride along so recommendation serving's "last views/adds" and
+        # "latest traffic source" reads never fetch the rows (migration 0003_serving)
+        Index("ix_events_user_ts", "user_id", "timestamp", "kind", "sku", "source"),
+        Index("ix_events_anon_ts", "anonymous_id", "timestamp", "kind", "sku", "source"),
         Index("ix_events_kind_ts", "kind", "timestamp"),
         # ids are never reused, even after the newest events are erased: the projector's
         # position (the last id it applied) must stay behind every event still to come.

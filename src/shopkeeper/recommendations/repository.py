@@ -1,7 +1,9 @@
 """Every query of the recommendations domain (SQLAlchemy Core, both backends).
 
-Training reads whole tables once; serving reads one visitor's purchases and last events, which
-the indexes ``ix_orders_customer_placed``, ``ix_events_user_ts`` and ``ix_events_anon_ts`` serve.
+Training reads whole tables once; serving resolves one visitor (identity unique index) and
+reads their purchases and last events with one query each, which the indexes
+``ix_orders_customer_placed``, ``ix_events_user_ts`` and ``ix_events_anon_ts`` serve. Serving
+selects only the columns it needs and builds no ORM objects.
 
 Only orders linked to a customer train the models: an erasure keeps the erased person's orders
 for the books with the customer link removed, and a model must not learn from those.
@@ -11,17 +13,21 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, and_, func, select, union_all
+from sqlalchemy import Row, and_, bindparam, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from shopkeeper.customers.repository import LOOKUP_KINDS, MAX_MERGE_DEPTH
 from shopkeeper.models import Customer, Event, Identity, Order, OrderLine, Product
 
 #: Event kinds that say a visitor looked at or wanted a product.
 PRODUCT_KINDS = ("product_viewed", "product_added")
 #: Events read per visitor for session-aware re-ranking.
 RECENT_EVENTS = 30
+#: Identity kinds that events carry.
+EVENT_KEYS = frozenset({"user_id", "anonymous_id"})
 #: Identifiers of each kind whose events are read (a profile rarely has more than a few).
 MAX_KEYS = 10
 
@@ -91,90 +97,163 @@ def catalog(session: Session) -> list[Row[Any]]:
     return list(session.execute(query.order_by(Product.sku)))
 
 
-def product(session: Session, sku: str) -> Product | None:
-    return session.get(Product, sku)
-
-
-def visitor_keys(session: Session, customer_ids: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The userIds and anonymousIds of the given profiles (what their events carry)."""
-    rows = session.execute(
-        select(Identity.kind, Identity.value).where(
-            Identity.customer_id.in_(customer_ids),
-            Identity.kind.in_(("user_id", "anonymous_id")),
-        )
+def product(
+    session: Session, sku: str
+) -> tuple[str | None, str | None, str | None, str | None] | None:
+    """(title, category path, brand, price tier) of one product, or ``None``."""
+    query = select(Product.title, Product.category_path, Product.brand, Product.price_tier).where(
+        Product.sku == sku
     )
-    user_ids: list[str] = []
-    anonymous_ids: list[str] = []
-    for kind, value in rows:
-        (user_ids if kind == "user_id" else anonymous_ids).append(value)
-    return user_ids, anonymous_ids
+    row = session.execute(query).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])
 
 
-def purchases_of(session: Session, customer_ids: Sequence[str]) -> list[tuple[str, datetime]]:
-    """(sku, placed_at) of one person's completed product lines, oldest first."""
-    query = (
-        select(OrderLine.sku, Order.placed_at)
-        .join(OrderLine, OrderLine.order_id == Order.id)
+# --- serving: a few indexed Core queries per request, no ORM objects ---------------------------
+
+
+# Serving statements are built once, with bind parameters, on the tables (not the ORM
+# classes): building a select per request, generating its cache key and going through the ORM
+# execution path cost several times the query itself.
+_customers = Customer.__table__.c
+_identities = Identity.__table__.c
+_orders = Order.__table__.c
+_lines = OrderLine.__table__.c
+_events = Event.__table__.c
+_ids: Any = bindparam("customer_ids", expanding=True)
+
+_LIVE = (
+    union_all(
+        select(literal_column("0").label("rank"), _customers.id, _customers.merged_into_id).where(
+            _customers.id == bindparam("identifier")
+        ),
+        select(literal_column("1"), _customers.id, _customers.merged_into_id)
+        .join_from(Identity.__table__, Customer.__table__, _identities.customer_id == _customers.id)
         .where(
-            Order.customer_id.in_(customer_ids),
-            Order.status == "completed",
-            OrderLine.is_product.is_(True),
-        )
-        .order_by(Order.placed_at)
+            _identities.kind.in_(LOOKUP_KINDS),
+            _identities.value.in_(bindparam("values", expanding=True)),
+        ),
     )
-    return [(sku, placed_at) for sku, placed_at in session.execute(query)]
+    .order_by("rank")
+    .limit(1)
+)
+_CUSTOMER = select(literal_column("0"), _customers.id, _customers.merged_into_id).where(
+    _customers.id == bindparam("identifier")
+)
+#: The profiles and those merged into them (merges move rows, so one level suffices).
+_PROFILES = select(_customers.id).where(
+    or_(_customers.id.in_(_ids), _customers.merged_into_id.in_(_ids))
+)
+_PURCHASES = (
+    select(_lines.sku, _orders.placed_at)
+    .join_from(Order.__table__, OrderLine.__table__, _lines.order_id == _orders.id)
+    .where(
+        _orders.customer_id.in_(_PROFILES),
+        _orders.status == "completed",
+        _lines.is_product.is_(True),
+    )
+    .order_by(_orders.placed_at)
+)
+# no ``kind`` condition: it lures SQLite onto the (kind, value) index and a scan of every
+# identity of that kind; a profile's few identities are filtered in Python instead
+_KEYS = select(_identities.kind, _identities.value).where(_identities.customer_id.in_(_PROFILES))
+_RECENT_COLUMNS = (_events.id, _events.timestamp, _events.sku, _events.kind)
+_RECENT_WHERE = and_(_events.kind.in_(PRODUCT_KINDS), _events.sku.is_not(None))
+_SOURCE_COLUMNS = (_events.id, _events.timestamp, _events.source)
+_SOURCE_WHERE = _events.source.is_not(None)
 
 
-def _per_identifier(
-    user_ids: Collection[str], anonymous_ids: Collection[str]
-) -> list[tuple[Any, str]]:
-    """(column, value) pairs, one per identifier (the first :data:`MAX_KEYS` of each kind).
+def live_customer(session: Session, identifier: str) -> str | None:
+    """The live profile behind a customer id, userId, anonymousId, e-mail or loyalty id.
 
-    Each pair is queried alone so the database walks ``ix_events_user_ts`` /
-    ``ix_events_anon_ts`` backwards from the newest event and stops at the limit; an ``OR`` of
-    ``IN`` lists makes SQLite scan and sort the whole events table instead.
+    One query: the id itself or the identity ``(kind, value)`` unique index, the id preferred
+    (as :func:`shopkeeper.customers.repository.find_customer`). A merged-away profile is
+    followed to the one it joined (one more primary-key read per merge, rarely any).
     """
-    users = [(Event.user_id, v) for v in list(user_ids)[:MAX_KEYS]]
-    return users + [(Event.anonymous_id, v) for v in list(anonymous_ids)[:MAX_KEYS]]
+    connection = session.connection()
+    values = list({identifier, identifier.strip().lower()})
+    row = connection.execute(_LIVE, {"identifier": identifier, "values": values}).first()
+    seen: set[str] = set()
+    while row is not None and row[2] and row[1] not in seen and len(seen) < MAX_MERGE_DEPTH:
+        seen.add(row[1])
+        row = connection.execute(_CUSTOMER, {"identifier": row[2]}).first()
+    return None if row is None else str(row[1])
+
+
+def purchases_of(session: Session, customer_ids: Collection[str]) -> list[tuple[str, datetime]]:
+    """(sku, placed_at) of one person's completed product lines, oldest first (one query)."""
+    rows = session.connection().execute(_PURCHASES, {"customer_ids": list(customer_ids)})
+    return [(sku, placed_at) for sku, placed_at in rows]
+
+
+def visitor_keys(
+    session: Session, customer_ids: Collection[str], anonymous_id: str | None
+) -> list[tuple[str, str]]:
+    """(kind, value) of the userIds and anonymousIds the visitor's events carry: the
+    profiles' identities (one query on ``identities.customer_id``) and ``anonymous_id``
+    itself (events arrive before an identity links it to a profile)."""
+    keys: list[tuple[str, str]] = []
+    if customer_ids:
+        rows = session.connection().execute(_KEYS, {"customer_ids": list(customer_ids)})
+        keys = [(kind, value) for kind, value in rows if kind in EVENT_KEYS]
+    if anonymous_id and ("anonymous_id", anonymous_id) not in keys:
+        keys.append(("anonymous_id", anonymous_id))
+    users = [key for key in keys if key[0] == "user_id"][:MAX_KEYS]
+    return users + [key for key in keys if key[0] == "anonymous_id"][:MAX_KEYS]
+
+
+@cache
+def _per_key(kinds: tuple[str, ...], what: str, limit: int) -> Any:
+    """One statement: per identifier (bound as ``k0``, ``k1``...), its newest ``limit``
+    matching events, for one shape of identifiers (built once per shape).
+
+    Each part is ``column = value ORDER BY timestamp DESC LIMIT n`` so the database walks
+    ``ix_events_user_ts`` / ``ix_events_anon_ts`` backwards and stops at the limit; an ``IN``
+    list or an ``OR`` across the two columns makes SQLite scan ``ix_events_kind_ts`` instead.
+    """
+    columns, where = (
+        (_RECENT_COLUMNS, _RECENT_WHERE) if what == "recent" else (_SOURCE_COLUMNS, _SOURCE_WHERE)
+    )
+    parts = []
+    for n, kind in enumerate(kinds):
+        column = _events.user_id if kind == "user_id" else _events.anonymous_id
+        part = (
+            select(*columns)
+            .where(column == bindparam(f"k{n}"), where)
+            .order_by(_events.timestamp.desc())
+            .limit(limit)
+            .subquery()
+        )
+        parts.append(select(*part.c))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
+def _newest(session: Session, keys: Sequence[tuple[str, str]], what: str, limit: int) -> list[Any]:
+    statement = _per_key(tuple(kind for kind, _ in keys), what, limit)
+    params = {f"k{n}": value for n, (_, value) in enumerate(keys)}
+    rows = {row[0]: row for row in session.connection().execute(statement, params)}
+    return sorted(rows.values(), key=lambda row: (row[1], row[0]), reverse=True)[:limit]
 
 
 def recent_product_events(
-    session: Session, user_ids: Collection[str], anonymous_ids: Collection[str]
+    session: Session, keys: Sequence[tuple[str, str]]
 ) -> list[tuple[str, str, datetime]]:
-    """(sku, kind, timestamp) of the visitor's last views and adds, newest first."""
-    rows: dict[int, tuple[datetime, str, str]] = {}
-    for column, value in _per_identifier(user_ids, anonymous_ids):
-        query = (
-            select(Event.id, Event.timestamp, Event.sku, Event.kind)
-            .where(column == value, Event.kind.in_(PRODUCT_KINDS), Event.sku.is_not(None))
-            .order_by(Event.timestamp.desc())
-            .limit(RECENT_EVENTS)
-        )
-        for event_id, timestamp, sku, kind in session.execute(query):
-            rows[event_id] = (timestamp, str(sku), kind)
-    newest = sorted(rows.items(), key=lambda row: (row[1][0], row[0]), reverse=True)
-    return [(sku, kind, ts) for _, (ts, sku, kind) in newest[:RECENT_EVENTS]]
+    """(sku, kind, timestamp) of the visitor's last :data:`RECENT_EVENTS` views and adds,
+    newest first (one query)."""
+    if not keys:
+        return []
+    return [
+        (str(sku), kind, ts) for _, ts, sku, kind in _newest(session, keys, "recent", RECENT_EVENTS)
+    ]
 
 
-def latest_source(
-    session: Session, user_ids: Collection[str], anonymous_ids: Collection[str]
-) -> str | None:
+def latest_source(session: Session, keys: Sequence[tuple[str, str]]) -> str | None:
     """The traffic source (utm source) of the visitor's latest event that has one."""
-    found: list[tuple[datetime, str]] = []
-    for column, value in _per_identifier(user_ids, anonymous_ids):
-        query = (
-            select(Event.timestamp, Event.source)
-            .where(column == value, Event.source.is_not(None))
-            .order_by(Event.timestamp.desc())
-            .limit(1)
-        )
-        found += [(ts, str(source)) for ts, source in session.execute(query)]
-    return max(found)[1] if found else None
+    if not keys:
+        return None
+    rows = _newest(session, keys, "source", 1)
+    return str(rows[0][2]) if rows else None
 
 
-def stock(session: Session, skus: Collection[str]) -> dict[str, bool]:
-    """Current stock flag per sku (products the store no longer has are left out)."""
-    if not skus:
-        return {}
-    rows = session.execute(select(Product.sku, Product.in_stock).where(Product.sku.in_(skus)))
-    return {sku: bool(in_stock) for sku, in_stock in rows}
+def stock_flags(session: Session) -> dict[str, bool]:
+    """Every product's stock flag (what the serving snapshot holds between refreshes)."""
+    return {sku: bool(flag) for sku, flag in session.execute(select(Product.sku, Product.in_stock))}

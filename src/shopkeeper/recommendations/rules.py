@@ -23,7 +23,14 @@ from dataclasses import dataclass, field, replace
 
 from shopkeeper.errors import Invalid
 
-__all__ = ["DEFAULT_RULES", "Candidate", "RuleConfig", "RuleContext", "apply_rules"]
+__all__ = [
+    "DEFAULT_RULES",
+    "Candidate",
+    "RuleConfig",
+    "RuleContext",
+    "apply_rules",
+    "excluded_category",
+]
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,8 @@ DEFAULT_RULES: Mapping[str, RuleConfig] = {
 }
 
 
-def _in_categories(category: str | None, excluded: Iterable[str]) -> bool:
+def excluded_category(category: str | None, excluded: Iterable[str]) -> bool:
+    """Whether ``category`` is one of the ``excluded`` paths or below one (case-insensitive)."""
     if not category:
         return False
     path = category.strip("/").lower()
@@ -114,7 +122,9 @@ def _allowed(candidate: Candidate, config: RuleConfig, context: RuleContext) -> 
         return False
     if candidate.sku in config.excluded_items:
         return False
-    if _in_categories(candidate.category, config.excluded_categories):
+    if config.excluded_categories and excluded_category(
+        candidate.category, config.excluded_categories
+    ):
         return False
     if config.in_stock_only and not candidate.in_stock:
         return False

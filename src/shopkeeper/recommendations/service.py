@@ -9,10 +9,18 @@ then :func:`~shopkeeper.recommendations.rules.apply_rules` applies the business 
 Cold start: an unknown visitor gets trending (for their traffic source when an event of theirs
 names one); an unknown product gets content neighbours; a customer with no history gets
 category bestsellers.
+
+The hot path is arrays, not objects: precomputed placements slice a list the model version
+ranked when it loaded (:class:`~.versions.ServingLists`), session re-ranking adds a few sparse
+rows read straight from their CSR arrays, stock comes from an in-memory snapshot
+(:mod:`.stock`), and vectorised masks drop excluded, out-of-stock, viewed and already-bought
+items before any :class:`Candidate` is built — only for the best few survivors, which
+``apply_rules`` then checks again and diversifies.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -20,19 +28,21 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 from sqlalchemy.orm import Session
 
 from shopkeeper.errors import Invalid
 from shopkeeper.recommendations import repository
+from shopkeeper.recommendations.lists import ranked
 from shopkeeper.recommendations.rules import (
     DEFAULT_RULES,
     Candidate,
     RuleConfig,
     RuleContext,
     apply_rules,
+    excluded_category,
 )
 from shopkeeper.recommendations.schemas import PLACEMENTS, Recommendations, RecommendedItem
+from shopkeeper.recommendations.stock import StockSnapshot
 from shopkeeper.recommendations.training import (
     TrainingConfig,
     content_vector,
@@ -54,6 +64,10 @@ NEEDS_PRODUCT = frozenset({"also_bought", "bought_together", "similar"})
 SESSION_WEIGHT = {"product_added": 2.0, "product_viewed": 1.5}
 SESSION_DECAY = 0.85
 VERBS = {"bought": "bought", "product_viewed": "viewed", "product_added": "added"}
+#: Most candidates a placement proposes (as before the rules; the rest never show).
+LIMIT = 300
+
+Reason = Callable[[int], str] | str
 
 
 @dataclass
@@ -65,7 +79,25 @@ class Request:
     k: int
 
 
-Proposal = tuple[str, list[Candidate]]
+@dataclass(frozen=True)
+class Ranked:
+    """A placement's proposal as arrays: model items best first, their scores, and the reason
+    (one text, or a function of the item called only for the items shown)."""
+
+    items: Any
+    scores: Any
+    reason: Reason
+
+
+Proposal = tuple[str, Ranked | list[Candidate]]
+
+
+@dataclass(frozen=True)
+class _Masks:
+    """Per placement and model version: items the rules never show, and score multipliers."""
+
+    allowed: Any
+    boost: Any | None
 
 
 class RecommendationService:
@@ -74,12 +106,26 @@ class RecommendationService:
     Args:
         shop: The application.
         rules: Rule overrides per placement (merged over :data:`DEFAULT_RULES`).
+        monotonic: Time source of the stock snapshot's TTL (tests move it).
     """
 
-    def __init__(self, shop: Shopkeeper, rules: Mapping[str, RuleConfig] | None = None) -> None:
+    def __init__(
+        self,
+        shop: Shopkeeper,
+        rules: Mapping[str, RuleConfig] | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.shop = shop
         self.rules = {**DEFAULT_RULES, **(rules or {})}
         self.store = models_dir(shop)
+        self.stock = StockSnapshot(
+            self._read_stock,
+            lambda: shop.catalog.revision,
+            ttl=shop.settings.recommendations_stock_ttl,
+            monotonic=monotonic,
+        )
+        self._masks: dict[tuple[str, str], _Masks] = {}
 
     def train(
         self, config: TrainingConfig | None = None, *, on_stage: Callable[[str], None] | None = None
@@ -124,27 +170,21 @@ class RecommendationService:
                 f"{placement} needs a customer or anonymousId", detail={"field": "customer"}
             )
         model = self.model()
+        config = self.rules[placement]
         with self.shop.db.sessions() as session:
             visitor = Visitor(session, customer, anonymous_id)
             request = Request(placement, visitor, product, tuple(cart or ()), k)
-            strategy, candidates = getattr(self, f"_{placement}")(session, model, request)
-            config = self.rules[placement]
-            pinned = [
-                _candidate(model, model.index[s], 0.0, "")
-                for s in config.pinned
-                if s in model.index
-            ]
-            pool = sorted(candidates, key=lambda c: -c.score)[: max(10 * k, 100)]
-            stock = repository.stock(session, {c.sku for c in pool + pinned})
+            strategy, proposal = getattr(self, f"_{placement}")(session, model, request)
             bought = visitor.purchases if config.exclude_bought else []
         context = RuleContext(
             viewing=product,
             bought=frozenset(sku for sku, _ in bought),
             cart=frozenset(request.cart),
         )
-        fresh = [_restocked(c, stock) for c in pool]
-        pins = [_restocked(c, stock) for c in pinned]
-        chosen = apply_rules(fresh, config, context, k=k, pinned=pins)
+        if isinstance(proposal, Ranked):
+            chosen = self._choose(model, placement, proposal, context, k)
+        else:
+            chosen = self._choose_listed(model, proposal, config, context, k)
         return Recommendations(
             placement=placement,
             strategy=strategy,
@@ -160,7 +200,103 @@ class RecommendationService:
             ],
         )
 
-    # --- placements: each returns (strategy, candidates) ------------------------------------
+    # --- the rules, on arrays first -----------------------------------------------------------
+
+    def _choose(
+        self, model: ModelVersion, placement: str, proposal: Ranked, context: RuleContext, k: int
+    ) -> list[Candidate]:
+        """The items to show: vectorised filters, the diversity caps on integer codes, then
+        ``apply_rules`` on the few chosen (which checks them again and adds the pins).
+
+        ``apply_rules`` fills the list greedily in score order and pins do not count towards
+        the caps, so :func:`_diverse` running the same greedy pass over the survivors (pinned
+        skus left out) picks exactly the items it would pick, without a :class:`Candidate`
+        per survivor.
+        """
+        config = self.rules[placement]
+        masks = self._masks_for(model, placement, config)
+        stock = self.stock.per_item(model)
+        items = np.asarray(proposal.items, dtype=np.int64)[:LIMIT]
+        scores = np.asarray(proposal.scores, dtype=np.float64)[:LIMIT]
+        if masks.boost is not None:
+            scores = scores * masks.boost[items]
+            order = np.lexsort((items, -scores))
+            items, scores = items[order], scores[order]
+        keep = masks.allowed[items]
+        if config.in_stock_only:
+            keep &= stock[items]
+        hidden = _indices(model, {context.viewing, *context.cart} - {None})
+        if config.exclude_bought and context.bought:
+            bought = _indices(model, context.bought)
+            hidden = np.concatenate([hidden, bought[~model.consumable[bought]]])
+        if hidden.size:
+            keep &= ~np.isin(items, hidden)
+        items, scores = items[keep], scores[keep]
+        pins = [
+            _candidate(model, model.index[s], 0.0, "", stock)
+            for s in config.pinned
+            if s in model.index
+        ]
+        if pins:
+            pinned = _indices(model, config.pinned)
+            unpinned = ~np.isin(items, pinned)
+            items, scores = items[unpinned], scores[unpinned]
+        shown = _diverse(model, items, config, k)
+        pool = [
+            _candidate(model, int(items[n]), float(scores[n]), proposal.reason, stock)
+            for n in shown
+        ]
+        return apply_rules(pool, config, context, k=k, pinned=pins)
+
+    def _choose_listed(
+        self,
+        model: ModelVersion,
+        proposal: list[Candidate],
+        config: RuleConfig,
+        context: RuleContext,
+        k: int,
+    ) -> list[Candidate]:
+        """``apply_rules`` on a short list of candidates (skus the model may not know)."""
+        stock = self.stock.per_item(model)
+        flags = self.stock.flags()
+        pins = [
+            _candidate(model, model.index[s], 0.0, "", stock)
+            for s in config.pinned
+            if s in model.index
+        ]
+        fresh = [
+            c if flags.get(c.sku, c.in_stock) == c.in_stock else replace(c, in_stock=not c.in_stock)
+            for c in proposal
+        ]
+        return apply_rules(fresh, config, context, k=k, pinned=pins)
+
+    def _masks_for(self, model: ModelVersion, placement: str, config: RuleConfig) -> _Masks:
+        key = (model.version, placement)
+        masks = self._masks.get(key)
+        if masks is None:
+            allowed = np.ones(len(model.item_ids), dtype=bool)
+            excluded = _indices(model, config.excluded_items)
+            allowed[excluded] = False
+            if config.excluded_categories:
+                for item, category in enumerate(model.top_categories):
+                    if excluded_category(category, config.excluded_categories):
+                        allowed[item] = False
+            boost = None
+            if config.boosted:
+                boost = np.ones(len(model.item_ids))
+                for sku, weight in config.boosted.items():
+                    if sku in model.index:
+                        boost[model.index[sku]] = weight
+            if any(v != model.version for v, _ in self._masks):
+                self._masks = {}
+            masks = self._masks[key] = _Masks(allowed, boost)
+        return masks
+
+    def _read_stock(self) -> dict[str, bool]:
+        with self.shop.db.sessions() as session:
+            return repository.stock_flags(session)
+
+    # --- placements: each returns (strategy, proposal) ----------------------------------------
 
     def _for_you(self, session: Session, model: ModelVersion, request: Request) -> Proposal:
         visitor = request.visitor
@@ -181,45 +317,48 @@ class RecommendationService:
                 weights[item], label[item] = weight, kind
         if not weights:
             return self._bestsellers(model, None)
-        items = np.fromiter(weights, dtype=np.int64)
-        h = np.fromiter(weights.values(), dtype=np.float64)
-        rows = model.scaled["for_you"][items] + 0.5 * model.scaled["also_bought"][items]
-        contributions = rows.multiply(h[:, None]).tocsc()
-        scores = np.asarray(contributions.sum(axis=0)).ravel()
-        if not (scores > 0).any():
-            return self._bestsellers(model, {model.top_categories[i] for i in items})
+        history = list(weights)
+        h = list(weights.values())
+        blend = _Blend.of(
+            [
+                (model.scaled["for_you"], history, h),
+                (model.scaled["also_bought"], history, [0.5 * w for w in h]),
+            ],
+            sources=[*range(len(history)), *range(len(history))],
+        )
+        if not blend.items.size:
+            return self._bestsellers(model, {model.top_categories[i] for i in history})
 
         def reason(item: int) -> str:
-            column = contributions[:, item].toarray().ravel()
-            source = int(items[int(np.argmax(column))])
+            source = history[blend.source_of(item)]
             return f"because you {VERBS[label[source]]} {model.title(source)}"
 
         strategy = "personalised+session" if visitor.recent else "personalised"
-        return strategy, _candidates(model, scores, reason)
+        return strategy, Ranked(blend.items, blend.scores, reason)
 
     def _cart(self, session: Session, model: ModelVersion, request: Request) -> Proposal:
         in_cart = [model.index[s] for s in request.cart if s in model.index]
         viewed = [model.index[s] for s, _, _ in request.visitor.recent if s in model.index]
-        parts = []
-        for items, name, weight in (
-            (in_cart, "bought_together", 1.0),
-            (in_cart, "also_bought", 0.5),
-            (viewed[:5], "also_bought", 0.3),
-        ):
-            if items:
-                parts.append((np.asarray(items), weight * model.scaled[name][items]))
+        parts = [
+            (model.scaled[name], items, [weight] * len(items))
+            for items, name, weight in (
+                (in_cart, "bought_together", 1.0),
+                (in_cart, "also_bought", 0.5),
+                (viewed[:5], "also_bought", 0.3),
+            )
+            if items
+        ]
         if not parts:
             return self._trending(session, model, request)
-        stacked = np.concatenate([i for i, _ in parts])
-        rows = _vstack([m for _, m in parts]).tocsc()
-        scores = np.asarray(rows.sum(axis=0)).ravel()
-        if not (scores > 0).any():
+        stacked = [item for _, items, _ in parts for item in items]
+        blend = _Blend.of(parts, sources=list(range(len(stacked))))
+        if not blend.items.size:
             return self._trending(session, model, request)
         cart_rows = 2 * len(in_cart)
 
         def reason(item: int) -> str:
-            best = int(np.argmax(rows[:, item].toarray().ravel()))
-            source = model.title(int(stacked[best]))
+            best = blend.source_of(item)
+            source = model.title(stacked[best])
             return (
                 f"often bought with {source}"
                 if best < cart_rows
@@ -227,7 +366,7 @@ class RecommendationService:
             )
 
         strategy = "cart_complements+session" if viewed else "cart_complements"
-        return strategy, _candidates(model, scores, reason)
+        return strategy, Ranked(blend.items, blend.scores, reason)
 
     def _also_bought(self, session: Session, model: ModelVersion, request: Request) -> Proposal:
         return self._item_row(session, model, request, ("also_bought",))
@@ -238,13 +377,11 @@ class RecommendationService:
     def _item_row(
         self, session: Session, model: ModelVersion, request: Request, sources: tuple[str, ...]
     ) -> Proposal:
-        sku = str(request.product)
-        item = model.index.get(sku)
+        item = model.index.get(str(request.product))
         if item is not None:
             for source in sources:
-                row = getattr(model, source)[item]
-                if row.nnz:
-                    scores = np.asarray(row.toarray()).ravel()
+                items, scores = getattr(model.ranked, source).row(item)
+                if items.size:
                     name = model.title(item)
                     text = (
                         f"often bought with {name}"
@@ -252,58 +389,64 @@ class RecommendationService:
                         else f"customers who bought {name} also bought this"
                     )
                     strategy = "association" if source == "bought_together" else "also_bought"
-                    return strategy, _candidates(model, scores, text)
+                    return strategy, Ranked(items, scores, text)
         return self._similar(session, model, request)
 
     def _similar(self, session: Session, model: ModelVersion, request: Request) -> Proposal:
         sku = str(request.product)
         item = model.index.get(sku)
         if item is not None:
-            vector, name = model.features[item], model.title(item)
-        else:
-            row = repository.product(session, sku)
-            if row is None:
-                return self._trending(session, model, request)
-            content = ItemContent(row.category_path, row.brand, row.price_tier, title=row.title)
-            vector, name = content_vector(content, model), row.title or sku
-        scores = np.asarray((model.features @ vector.T).toarray()).ravel()
-        strategy = "content"
-        if item is not None and model.also_bought[item].nnz:
-            scores += 0.3 * np.asarray(model.scaled["also_bought"][item].toarray()).ravel()
-            strategy = "content+behaviour"
-        return strategy, _candidates(model, scores, f"similar to {name}")
+            items, scores = model.ranked.similar.row(item)
+            behaviour = bool(model.ranked.has_also_bought[item])
+            strategy = "content+behaviour" if behaviour else "content"
+            return strategy, Ranked(items, scores, f"similar to {model.title(item)}")
+        row = repository.product(session, sku)
+        if row is None:
+            return self._trending(session, model, request)
+        title, category, brand, price_tier = row
+        content = ItemContent(category, brand, price_tier, title=title)
+        vector = content_vector(content, model)
+        items, scores = ranked(np.asarray((model.features @ vector.T).toarray()).ravel())
+        return "content", Ranked(items, scores, f"similar to {title or sku}")
 
     def _trending(self, session: Session, model: ModelVersion, request: Request) -> Proposal:
         visitor = request.visitor
+        lists = model.ranked
         viewed = model.index.get(str(request.product))
         if request.placement == "trending" and viewed is not None:
             category = model.top_categories[viewed]
-            row = np.where(model.in_categories({category}), model.trending, 0.0)
-            if category and (row > 0).any():
-                text = f"popular in {category} right now"
-                return "trending_in_category", _candidates(model, row, text)
+            codes, _ = model.category_codes
+            if category and category in codes:
+                items, scores = lists.trending_by_category.row(codes[category])
+                if items.size:
+                    text = f"popular in {category} right now"
+                    return "trending_in_category", Ranked(items, scores, text)
         source = visitor.source
         if source in model.sources:
-            row = model.source_trending[model.sources.index(str(source))]
-            if (row > 0).any():
+            items, scores = lists.trending_by_source.row(model.sources.index(str(source)))
+            if items.size:
                 text = f"popular with visitors from {source}"
-                return "trending_by_source", _candidates(model, row, text)
-        if (model.trending > 0).any():
-            return "trending", _candidates(model, model.trending, "popular right now")
+                return "trending_by_source", Ranked(items, scores, text)
+        items, scores = lists.trending.row(0)
+        if items.size:
+            return "trending", Ranked(items, scores, "popular right now")
         return self._bestsellers(model, None)
 
     def _bestsellers(self, model: ModelVersion, categories: set[str | None] | None) -> Proposal:
-        scores = model.bestsellers.copy()
         if categories:
+            scores = model.bestsellers.copy()
             mask = model.in_categories(categories)
             if (scores[mask] > 0).any():
                 scores[~mask] = 0.0
+            items, values = ranked(scores)
+        else:
+            items, values = model.ranked.bestsellers.row(0)
 
         def reason(item: int) -> str:
             category = model.top_categories[item]
             return f"bestseller in {category}" if category else "bestseller"
 
-        return "category_bestsellers", _candidates(model, scores, reason)
+        return "category_bestsellers", Ranked(items, values, reason)
 
     def _recently_viewed(self, session: Session, model: ModelVersion, request: Request) -> Proposal:
         seen: dict[str, None] = {}
@@ -337,47 +480,113 @@ class RecommendationService:
         return "repeat", out
 
 
+@dataclass(frozen=True)
+class _Blend:
+    """Weighted sum of sparse rows, read straight from their CSR arrays.
+
+    ``entries`` keep, per contributing row, which source it came from, so the reason for an
+    item names the source that contributed most (the first one on a tie).
+    """
+
+    items: Any
+    scores: Any
+    columns: Any
+    sources: Any
+    values: Any
+    n_sources: int
+
+    @classmethod
+    def of(
+        cls, parts: Sequence[tuple[Any, Sequence[int], Sequence[float]]], sources: Sequence[int]
+    ) -> _Blend:
+        columns: list[Any] = []
+        values: list[Any] = []
+        origin: list[Any] = []
+        position = 0
+        for matrix, rows, weights in parts:
+            indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
+            for row, weight in zip(rows, weights, strict=True):
+                start, stop = indptr[row], indptr[row + 1]
+                if stop > start:
+                    columns.append(indices[start:stop])
+                    values.append(weight * data[start:stop])
+                    origin.append(np.full(stop - start, sources[position], dtype=np.int64))
+                position += 1
+        if not columns:
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(empty, np.zeros(0), empty, empty, np.zeros(0), 0)
+        cols = np.concatenate(columns).astype(np.int64)
+        vals = np.concatenate(values)
+        src = np.concatenate(origin)
+        unique, inverse = np.unique(cols, return_inverse=True)
+        sums = np.bincount(inverse, vals)
+        positive = (sums > 0) & np.isfinite(sums)
+        unique, sums = unique[positive], sums[positive]
+        order = np.lexsort((unique, -sums))
+        return cls(unique[order], sums[order], cols, src, vals, int(src.max()) + 1)
+
+    def source_of(self, item: int) -> int:
+        """The source contributing most to ``item``'s score."""
+        hit = self.columns == item
+        return int(np.argmax(np.bincount(self.sources[hit], self.values[hit], self.n_sources)))
+
+
+def _diverse(model: ModelVersion, items: Any, config: RuleConfig, k: int) -> list[int]:
+    """Positions in ``items`` (best first) of the first ``k`` that respect the per-category
+    and per-brand caps, greedily, as :func:`apply_rules` fills its list."""
+    category_cap, brand_cap = config.max_per_category, config.max_per_brand
+    if category_cap is None and brand_cap is None:
+        return list(range(min(k, len(items))))
+    _, category_of = model.category_codes
+    no_category = model.category_codes[0].get(None, -1)
+    categories = category_of[items].tolist()
+    brands = model.brand_codes[items].tolist()
+    per_category: dict[int, int] = {}
+    per_brand: dict[int, int] = {}
+    shown: list[int] = []
+    for n, (category, brand) in enumerate(zip(categories, brands, strict=True)):
+        has_category = category != no_category
+        if (
+            category_cap is not None
+            and has_category
+            and per_category.get(category, 0) >= category_cap
+        ):
+            continue
+        if brand_cap is not None and brand >= 0 and per_brand.get(brand, 0) >= brand_cap:
+            continue
+        shown.append(n)
+        if has_category:
+            per_category[category] = per_category.get(category, 0) + 1
+        if brand >= 0:
+            per_brand[brand] = per_brand.get(brand, 0) + 1
+        if len(shown) >= k:
+            break
+    return shown
+
+
+def _indices(model: ModelVersion, skus: Any) -> Any:
+    """Model items of the given skus (unknown skus left out)."""
+    index = model.index
+    return np.fromiter((index[s] for s in skus if s in index), dtype=np.int64)
+
+
 def _candidate(
     model: ModelVersion,
     item: int,
     score: float,
-    reason: str,
-    explain: Callable[[], str] | None = None,
+    reason: Reason,
+    stock: Any = None,
 ) -> Candidate:
+    """A :class:`Candidate` for a model item; ``reason`` a function becomes its lazy explain."""
+    explain = None if isinstance(reason, str) else partial(reason, item)
     return Candidate(
         sku=model.item_ids[item],
         score=score,
-        reason=reason,
+        reason=reason if isinstance(reason, str) else "",
         title=model.titles[item],
         category=model.top_categories[item],
         brand=model.brands[item],
-        in_stock=model.in_stock[item],
+        in_stock=bool(stock[item]) if stock is not None else model.in_stock[item],
         consumable=bool(model.consumable[item]),
         explain=explain,
     )
-
-
-def _restocked(candidate: Candidate, stock: Mapping[str, bool]) -> Candidate:
-    """The candidate with the store's current stock flag (the model's is from training)."""
-    now = stock.get(candidate.sku, candidate.in_stock)
-    return candidate if now == candidate.in_stock else replace(candidate, in_stock=now)
-
-
-def _candidates(
-    model: ModelVersion, scores: Any, reason: Callable[[int], str] | str, limit: int = 300
-) -> list[Candidate]:
-    """Positive-scored items, best first (ties by sku order), at most ``limit``.
-
-    ``reason`` is one text for all, or a function of the item (called for shown items only).
-    """
-    values = np.asarray(scores, dtype=np.float64)
-    positive = np.flatnonzero(np.isfinite(values) & (values > 0))
-    order = positive[np.lexsort((positive, -values[positive]))][:limit]
-    if isinstance(reason, str):
-        return [_candidate(model, int(i), float(values[i]), reason) for i in order]
-    # explanations cost a sparse lookup each: made only for the items finally shown
-    return [_candidate(model, int(i), float(values[i]), "", partial(reason, int(i))) for i in order]
-
-
-def _vstack(parts: Sequence[Any]) -> Any:
-    return sp.vstack(parts, format="csr")

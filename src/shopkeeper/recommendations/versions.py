@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from shopkeeper.errors import Unavailable
+from shopkeeper.recommendations.lists import RankedLists, ranked, ranked_groups, top_similar
 from shopkeeper.recsys.interactions import FloatArray
 
 __all__ = ["ModelStore", "ModelVersion"]
@@ -33,7 +34,11 @@ __all__ = ["ModelStore", "ModelVersion"]
 POINTER = "current"
 #: Versions kept on disk besides the current one (older ones are deleted after a swap).
 KEEP_PREVIOUS = 2
-SPARSE = ("also_bought", "bought_together", "for_you", "features")
+SPARSE = ("also_bought", "bought_together", "for_you", "features", "similar")
+#: Neighbours kept per item in the precomputed ``similar`` lists.
+SIMILAR_NEIGHBOURS = 300
+#: Weight of the (row-scaled) also-bought row blended into content similarity.
+SIMILAR_BEHAVIOUR = 0.3
 DENSE = ("trending", "bestsellers", "source_trending", "idf", "rebuy_days", "consumable")
 
 
@@ -58,6 +63,8 @@ class ModelVersion:
         rebuy_days: Median days between repeat purchases per item (NaN when never re-bought).
         consumable: Whether customers re-buy the item (exclude-already-bought is off for it).
         stats: Counts for the manifest (customers, orders, events used).
+        similar: Item × item content cosine + 0.3 × scaled also-bought, the best
+            :data:`SIMILAR_NEIGHBOURS` per row (computed from the above when not given).
     """
 
     version: str
@@ -81,6 +88,31 @@ class ModelVersion:
     rebuy_days: FloatArray
     consumable: Any
     stats: dict[str, int] = field(default_factory=dict)
+    similar: Any = None
+
+    def __post_init__(self) -> None:
+        if self.similar is None:  # a version trained before ``similar`` was stored
+            object.__setattr__(self, "similar", similar_matrix(self.features, self.also_bought))
+
+    def prepare(self) -> ModelVersion:
+        """Build every serving structure now, so no request pays for it (returns ``self``)."""
+        names = (
+            "index",
+            "token_index",
+            "top_categories",
+            "scaled",
+            "category_codes",
+            "brand_codes",
+        )
+        for name in names:
+            getattr(self, name)
+        self.ranked  # noqa: B018 - a cached property: computed here once
+        return self
+
+    @cached_property
+    def ranked(self) -> ServingLists:
+        """Every precomputed placement list of this version (see :class:`ServingLists`)."""
+        return ServingLists.build(self)
 
     @cached_property
     def index(self) -> dict[str, int]:
@@ -114,6 +146,13 @@ class ModelVersion:
         per_item = np.asarray([codes.setdefault(c, len(codes)) for c in self.top_categories])
         return codes, per_item.astype(np.int64)
 
+    @cached_property
+    def brand_codes(self) -> Any:
+        """A code per item's brand (``-1``: none), for the diversity caps on arrays."""
+        codes: dict[str, int] = {}
+        per_item = [codes.setdefault(b, len(codes)) if b is not None else -1 for b in self.brands]
+        return np.asarray(per_item, dtype=np.int64)
+
     def in_categories(self, categories: set[str | None]) -> Any:
         """Boolean mask of the items whose top category is one of ``categories``."""
         codes, per_item = self.category_codes
@@ -123,6 +162,55 @@ class ModelVersion:
     def title(self, item: int) -> str:
         """A product's title for explanations, falling back to its sku."""
         return self.titles[item] or self.item_ids[item]
+
+
+@dataclass(frozen=True)
+class ServingLists:
+    """Ranked lists a request slices instead of sorting (built once per version).
+
+    Attributes:
+        also_bought / bought_together / similar: One list per item (its neighbours).
+        trending / bestsellers: The whole catalogue's order (one list, row 0).
+        trending_by_category: One list per top-category code (``category_codes``).
+        trending_by_source: One list per traffic source (``sources``).
+        consumable / in_stock: Boolean arrays per item (the training-time stock flag).
+        has_also_bought: Whether an item's also-bought row is non-empty.
+    """
+
+    also_bought: RankedLists
+    bought_together: RankedLists
+    similar: RankedLists
+    trending: RankedLists
+    bestsellers: RankedLists
+    trending_by_category: RankedLists
+    trending_by_source: RankedLists
+    in_stock: Any
+    has_also_bought: Any
+
+    @classmethod
+    def build(cls, model: ModelVersion) -> ServingLists:
+        codes, per_item = model.category_codes
+        return cls(
+            also_bought=RankedLists.from_matrix(model.also_bought),
+            bought_together=RankedLists.from_matrix(model.bought_together),
+            similar=RankedLists.from_matrix(model.similar),
+            trending=RankedLists.from_groups([ranked(model.trending)]),
+            bestsellers=RankedLists.from_groups([ranked(model.bestsellers)]),
+            trending_by_category=ranked_groups(model.trending, per_item, len(codes)),
+            trending_by_source=RankedLists.from_groups(
+                [ranked(row) for row in np.atleast_2d(model.source_trending)[: len(model.sources)]]
+            ),
+            in_stock=np.asarray(model.in_stock, dtype=bool),
+            has_also_bought=np.diff(sp.csr_matrix(model.also_bought).indptr) > 0,
+        )
+
+
+def similar_matrix(features: Any, also_bought: Any) -> Any:
+    """Content cosine plus :data:`SIMILAR_BEHAVIOUR` × the row-scaled also-bought row, kept to
+    the :data:`SIMILAR_NEIGHBOURS` best per item (what the ``similar`` placement serves)."""
+    return top_similar(
+        features, row_scaled(also_bought), weight=SIMILAR_BEHAVIOUR, keep=SIMILAR_NEIGHBOURS
+    )
 
 
 def row_scaled(matrix: Any) -> Any:
@@ -146,6 +234,7 @@ class ModelStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._loaded: ModelVersion | None = None
+        self._stamp: tuple[int, int] | None = None
 
     def next_name(self, stamp: str) -> str:
         """A new version name: a sequence number (so names sort by age) and the stamp."""
@@ -161,21 +250,31 @@ class ModelStore:
             return None
 
     def current(self) -> ModelVersion:
-        """The served version, loaded once and reloaded when the pointer changes.
+        """The served version, loaded once and reloaded when the pointer changes (one
+        ``stat`` per call while it does not).
 
         Raises:
             Unavailable: No model has been trained yet (run ``shopkeeper train``).
         """
+        try:
+            # the pointer is replaced by rename: a new inode (or mtime) means a new version
+            stat = os.stat(self.root / POINTER)
+            stamp: tuple[int, int] | None = (stat.st_ino, stat.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        loaded = self._loaded
+        if stamp is not None and loaded is not None and stamp == self._stamp:
+            return loaded
         name = self.current_name()
         if name is None:
             raise Unavailable(
                 "no recommendation model yet: run `shopkeeper train`",
                 detail={"field": "model"},
             )
-        loaded = self._loaded
         if loaded is None or loaded.version != name:
-            loaded = self.load(name)
+            loaded = self.load(name).prepare()
             self._loaded = loaded
+        self._stamp = stamp
         return loaded
 
     def load(self, name: str) -> ModelVersion:
@@ -186,6 +285,8 @@ class ModelStore:
             arrays = {key: npz[key] for key in npz.files}
         values: dict[str, Any] = {key: arrays[key] for key in DENSE}
         for key in SPARSE:
+            if f"{key}.data" not in arrays:  # a version older than the key: rebuilt on load
+                continue
             parts = (arrays[f"{key}.data"], arrays[f"{key}.indices"], arrays[f"{key}.indptr"])
             values[key] = sp.csr_matrix(parts, shape=tuple(arrays[f"{key}.shape"]))
         values["consumable"] = values["consumable"].astype(bool)

@@ -1,8 +1,11 @@
 """The person a request is for, read from the store lazily: only what the placement touches.
 
-A ``similar`` request for an anonymous page costs no visitor query at all; ``for_you`` reads
-the profile, its purchases and its last views/adds. Everything is read inside the request's
-one session and cached for the rest of the request.
+A ``similar`` request for an anonymous page costs no visitor query at all. Otherwise the
+identifier is resolved with one indexed query; the profile's event identifiers, its purchases,
+its last views/adds and its traffic source cost one query each, when the placement reads them —
+so a ``for_you`` request makes four. Everything is read inside the request's one session and
+cached for the rest of
+the request; nothing is cached across requests, so the next request sees the last event.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session
 
-from shopkeeper.customers.repository import find_customer, merged_into
 from shopkeeper.recommendations import repository
 
 __all__ = ["Visitor"]
@@ -23,7 +25,7 @@ class Visitor:
 
     Args:
         session: The request's session (the visitor must not outlive it).
-        customer: Customer id or any identifier :func:`find_customer` resolves.
+        customer: Customer id or any identifier a profile has (userId, e-mail, ...).
         anonymous_id: The visitor's anonymousId (their events carry it even before an
             identity links it to a profile).
     """
@@ -35,26 +37,14 @@ class Visitor:
 
     @cached_property
     def customer_ids(self) -> list[str]:
-        """The live profile(s) behind the identifiers and those merged into them."""
+        """The live profile(s) behind the identifiers (those merged into them are read with
+        them by the queries below)."""
         found: list[str] = []
         for identifier in (self.customer, self.anonymous_id):
-            customer = find_customer(self.session, identifier) if identifier else None
-            if customer is not None and customer.id not in found:
-                found.append(customer.id)
-        for customer_id in list(found):
-            found += merged_into(self.session, customer_id)
+            customer_id = repository.live_customer(self.session, identifier) if identifier else None
+            if customer_id is not None and customer_id not in found:
+                found.append(customer_id)
         return found
-
-    @cached_property
-    def keys(self) -> tuple[list[str], list[str]]:
-        """(userIds, anonymousIds) the visitor's events carry."""
-        users: list[str] = []
-        anonymous: list[str] = []
-        if self.customer_ids:
-            users, anonymous = repository.visitor_keys(self.session, self.customer_ids)
-        if self.anonymous_id and self.anonymous_id not in anonymous:
-            anonymous.append(self.anonymous_id)
-        return users, anonymous
 
     @cached_property
     def purchases(self) -> list[tuple[str, datetime]]:
@@ -64,16 +54,21 @@ class Visitor:
         return repository.purchases_of(self.session, self.customer_ids)
 
     @cached_property
+    def keys(self) -> list[tuple[str, str]]:
+        """(kind, value) of the userIds and anonymousIds their events carry."""
+        return repository.visitor_keys(self.session, self.customer_ids, self.anonymous_id)
+
+    @cached_property
     def recent(self) -> list[tuple[str, str, datetime]]:
         """(sku, kind, timestamp) of the last views and adds, newest first."""
-        return repository.recent_product_events(self.session, *self.keys)
+        return repository.recent_product_events(self.session, self.keys)
 
     @cached_property
     def source(self) -> str | None:
         """Traffic source of the visitor's latest event that names one."""
         if not self.customer and not self.anonymous_id:
             return None
-        return repository.latest_source(self.session, *self.keys)
+        return repository.latest_source(self.session, self.keys)
 
     @property
     def known(self) -> bool:
