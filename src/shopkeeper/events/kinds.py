@@ -62,6 +62,13 @@ TRACK_KINDS: dict[str, str] = {
     "Signed In": "signed_in",
 }
 
+#: Written by Shopkeeper itself when a trigger fires (``shopkeeper.triggers``); deliberately
+#: not in :data:`TRACK_KINDS`, so a client sending "Trigger Fired" stores a ``custom`` event
+#: and cannot fake a firing (nor hold a real one back by its cooldown).
+TRIGGER_FIRED = "trigger_fired"
+#: Kinds Shopkeeper writes about people, not people's own actions: never a visit.
+SYSTEM_KINDS = frozenset({TRIGGER_FIRED})
+
 #: Call type -> kind, for calls that are not ``track``.
 TYPE_KINDS = {
     "page": "page_viewed",
