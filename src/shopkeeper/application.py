@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from shopkeeper.orders.service import OrderService
     from shopkeeper.privacy.service import PrivacyService
     from shopkeeper.recommendations.service import RecommendationService
+    from shopkeeper.triggers.service import TriggerService
 
 
 @dataclass
@@ -102,3 +103,9 @@ class Shopkeeper:
         from shopkeeper.recommendations.service import RecommendationService
 
         return RecommendationService(self)
+
+    @cached_property
+    def triggers(self) -> TriggerService:
+        from shopkeeper.triggers.service import TriggerService
+
+        return TriggerService(self)

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     writer_max_wait_ms: float = Field(
         2.0, description="How long the ingest writer waits to group concurrent requests (ms)."
     )
+    triggers: Literal["on", "off"] = Field(
+        "on",
+        description="Evaluate triggers (premium affinity, cart abandoned, ...) for the people "
+        "behind each committed batch of events, after it is acknowledged.",
+    )
     sqlite_synchronous: str = Field(
         "FULL",
         description="SQLite synchronous pragma: FULL survives power loss, NORMAL only "

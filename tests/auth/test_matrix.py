@@ -40,6 +40,9 @@ REQUIRED: dict[str, str] = {
     "GET /v1/customers/{}/export": "admin",
     "DELETE /v1/customers/{}": "admin",
     "PUT /v1/customers/{}/consent": "admin",
+    # triggers: definitions and a customer's firings
+    "GET /v1/triggers": "read",
+    "GET /v1/customers/{}/triggers": "read",
     # profiles: read
     "GET /v1/customers*": "read",
     # catalog

@@ -23,6 +23,7 @@ from shopkeeper.events import repository
 from shopkeeper.events.normalize import Prepared, prepare, products_of
 from shopkeeper.events.schemas import CALL_TYPES, EventError, Message
 from shopkeeper.events.writer import GroupCommitWriter
+from shopkeeper.ops.logging import log
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -58,6 +59,7 @@ class EventService:
             self._store_groups,
             max_batch=shop.settings.writer_max_batch,
             max_wait=shop.settings.writer_max_wait_ms / 1000,
+            after=self._after_commit,
         )
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -151,7 +153,7 @@ class EventService:
         if not prepared:
             return 0, 0
         if not self.writer.running:
-            return await asyncio.to_thread(lambda: self._store_groups([prepared])[0])
+            return await asyncio.to_thread(lambda: self._store_and_follow([prepared])[0])
         return await asyncio.wrap_future(self.writer.submit(prepared))
 
     def ingest(
@@ -162,7 +164,7 @@ class EventService:
         if self.writer.running:
             accepted, duplicates = self.writer.submit(prepared).result()
         else:
-            accepted, duplicates = self._store_groups([prepared])[0]
+            accepted, duplicates = self._store_and_follow([prepared])[0]
         self._count(accepted, duplicates, len(errors))
         return IngestResult(accepted, duplicates, errors)
 
@@ -178,6 +180,24 @@ class EventService:
         if rejected:
             events.labels("rejected").inc(rejected)
 
+    def _store_and_follow(self, groups: Sequence[Sequence[Prepared]]) -> list[tuple[int, int]]:
+        """Without the writer thread: store, then the after-commit work, in the caller's thread."""
+        outcomes = self._store_groups(groups)
+        self._after_commit(groups)
+        return outcomes
+
+    def _after_commit(self, groups: Sequence[Sequence[Prepared]]) -> None:
+        """Work that follows a committed batch, off the acknowledgement when the writer runs:
+        evaluating triggers for the people behind the newly stored events."""
+        if self.settings.triggers != "on":
+            return
+        fresh = [item.row for group in groups for item in group if item.stored]
+        if fresh:
+            try:
+                self.shop.triggers.react(fresh)
+            except Exception:  # a trigger problem never fails or loses the stored events
+                log.exception("triggers failed for a committed batch")
+
     def _store_groups(self, groups: Sequence[Sequence[Prepared]]) -> list[tuple[int, int]]:
         """Write several requests' events in one transaction; (accepted, duplicates) each."""
         with self.shop.metrics.commit_seconds.time(), self.shop.db.transaction() as session:
@@ -185,12 +205,15 @@ class EventService:
             unique: list[Prepared] = []
             for group in groups:
                 for item in group:
+                    item.stored = False  # a retry after a failed group starts over
                     message_id = item.row["message_id"]
                     if message_id not in seen:
                         seen.add(message_id)
                         unique.append(item)
             inserted = repository.insert_new(session, [item.row for item in unique])
             new = [item for item in unique if item.row["message_id"] in inserted]
+            for item in new:
+                item.stored = True
             if new:
                 self._apply(session, new)
         outcomes = []
