@@ -11,6 +11,7 @@ from shopkeeper.segments.triggers import BUILTIN_TRIGGERS_BY_NAME, Firing, Trigg
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 PREMIUM = BUILTIN_TRIGGERS_BY_NAME["premium_affinity"]
+VIEWED_FILTER = {"field": "kind", "op": "=", "value": "product_viewed"}
 
 
 def view(minutes_ago: float, sku: str, tier: str, category: str = "kids/toddler") -> EventFacts:
@@ -115,3 +116,25 @@ def test_a_trigger_must_be_about_events() -> None:
             timedelta(days=1),
             per="brand",
         )
+
+
+def test_gates_are_read_off_the_rules() -> None:
+    gate = PREMIUM.gate
+    assert gate is not None
+    assert (gate.kinds, gate.window, gate.n) == (
+        frozenset({"product_viewed"}),
+        timedelta(days=14),
+        4,
+    )
+    cart = BUILTIN_TRIGGERS_BY_NAME["cart_abandoned"].gate
+    assert cart is not None
+    assert cart.kinds == {"product_added", "checkout_started"}
+    assert BUILTIN_TRIGGERS_BY_NAME["category_interest"].gate is None  # an "any": no promise
+    loose = Trigger(
+        "x",
+        "x",
+        {"count": {"where": VIEWED_FILTER, "within": {"days": 1}}, "op": ">", "value": 0.5},
+        timedelta(days=1),
+    )
+    assert loose.gate is not None
+    assert loose.gate.n == 1

@@ -11,11 +11,12 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+from sqlalchemy import select
+
 from shopkeeper.application import Shopkeeper
 from shopkeeper.events.kinds import TRIGGER_FIRED
 from shopkeeper.models import Event
 from shopkeeper.simulator.commands import simulate_to_store
-from sqlalchemy import select
 
 
 def test_premium_affinity_on_the_simulator(shop: Shopkeeper, tmp_path: Path) -> None:
@@ -34,9 +35,10 @@ def test_premium_affinity_on_the_simulator(shop: Shopkeeper, tmp_path: Path) -> 
         for event in session.scalars(select(Event).where(Event.kind == TRIGGER_FIRED)):
             if event.properties["trigger"] != "premium_affinity":
                 continue
-            persona = persona_of.get(("user_id", event.user_id or "")) or persona_of[
-                ("anonymous_id", event.anonymous_id or "")
-            ]
+            persona = (
+                persona_of.get(("user_id", event.user_id or ""))
+                or persona_of[("anonymous_id", event.anonymous_id or "")]
+            )
             who[persona].add(event.user_id or event.anonymous_id or "")
             count, share = event.properties["evidence"]["measures"]
             assert count["value"] >= 4

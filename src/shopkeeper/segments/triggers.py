@@ -22,6 +22,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,6 +41,7 @@ from shopkeeper.segments.rules import (
     AnyOf,
     Compare,
     Condition,
+    Count,
     Not,
     Share,
     aggregate_spec,
@@ -80,6 +82,9 @@ class Trigger:
     condition: Condition = field(init=False, repr=False, compare=False)
     compiled: CompiledRule = field(init=False, repr=False, compare=False)
     window: timedelta = field(init=False, repr=False, compare=False)
+    #: A cheap necessary condition read off the rule: (kinds, window, n) = "the rule cannot
+    #: hold unless n events of these kinds lie in the window". None when the rule has none.
+    gate: Gate | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         condition = parse_rule(self.rule)
@@ -93,10 +98,41 @@ class Trigger:
         object.__setattr__(self, "condition", condition)
         object.__setattr__(self, "compiled", compile_rule(condition))
         object.__setattr__(self, "window", max(windows))
+        object.__setattr__(self, "gate", _gate(condition))
 
     def wants(self, kind: str) -> bool:
         """Is the arrival of an event of ``kind`` a moment to evaluate this trigger?"""
         return self.on is None or kind in self.on
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """At least ``n`` events of ``kinds`` within ``window``: necessary for the rule to hold."""
+
+    kinds: frozenset[str]
+    window: timedelta
+    n: int
+
+
+def _gate(condition: Condition) -> Gate | None:
+    """The first ``count(kind = / in ...) >= n`` (n >= 1) that every match needs, if any.
+
+    Only parts of a top-level ``all`` (or the rule itself) are necessary; an ``any`` or a
+    ``not`` promises nothing, so they are not looked into.
+    """
+    parts = condition.all if isinstance(condition, All) else [condition]
+    for part in parts:
+        if not isinstance(part, Count) or part.op not in (">=", ">"):
+            continue
+        where = part.count.where
+        if not isinstance(where, Compare) or where.field != "kind" or where.op not in ("=", "in"):
+            continue
+        n = math.ceil(part.value) if part.op == ">=" else math.floor(part.value) + 1
+        if n < 1:
+            continue
+        kinds = where.value if isinstance(where.value, list) else [where.value]
+        return Gate(frozenset(str(k) for k in kinds), part.count.within.delta, n)
+    return None
 
 
 @dataclass(frozen=True, slots=True)

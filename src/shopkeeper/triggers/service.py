@@ -36,7 +36,7 @@ from shopkeeper.errors import NotFound
 from shopkeeper.events import repository as events_repository
 from shopkeeper.events.kinds import SYSTEM_KINDS, TRIGGER_FIRED
 from shopkeeper.segments.realtime import EventFacts
-from shopkeeper.segments.triggers import BUILTIN_TRIGGERS, Firing, Trigger, evaluate
+from shopkeeper.segments.triggers import BUILTIN_TRIGGERS, Firing, Gate, Trigger, evaluate
 from shopkeeper.triggers import repository
 from shopkeeper.triggers.schemas import FiredOut, FiredPage, SweepResult, TriggerOut
 
@@ -216,6 +216,9 @@ class TriggerService:
         self, person: _Person, triggers: Sequence[Trigger]
     ) -> Iterable[tuple[_Person, Arrival, Firing, Trigger]]:
         stamps = [e.timestamp for e in person.events]
+        by_kind: dict[str, list[datetime]] = {}
+        for e in person.events:  # in time order: each list is sorted
+            by_kind.setdefault(e.kind, []).append(e.timestamp)
         moments = sorted(set(person.arrivals), key=lambda a: a[0])
         for trigger in triggers:
             past = person.fired.setdefault(trigger.name, [])
@@ -227,12 +230,24 @@ class TriggerService:
                 seen.add(at)
                 if not cooldown_ok(past, at, trigger.cooldown):
                     continue
+                if trigger.gate is not None and not _gate_open(trigger.gate, by_kind, at):
+                    continue
                 upto = bisect.bisect_right(stamps, at)
                 lo = bisect.bisect_right(stamps, at - trigger.window)
                 firing = evaluate(trigger, person.events[lo:upto], person.ids[lo:upto], at)
                 if firing is not None:
                     past.append(at)
                     yield person, arrival, firing, trigger
+
+
+def _gate_open(gate: Gate, by_kind: dict[str, list[datetime]], at: datetime) -> bool:
+    """Enough events of the gate's kinds in ``(at - window, at]`` (two bisections a kind)?"""
+    start, found = at - gate.window, 0
+    for kind in gate.kinds:
+        times = by_kind.get(kind)
+        if times:
+            found += bisect.bisect_right(times, at) - bisect.bisect_right(times, start)
+    return found >= gate.n
 
 
 def _owner(
