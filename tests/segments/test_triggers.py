@@ -138,3 +138,17 @@ def test_gates_are_read_off_the_rules() -> None:
     )
     assert loose.gate is not None
     assert loose.gate.n == 1
+
+
+def test_kinds_a_loader_may_skip_the_rest() -> None:
+    assert PREMIUM.kinds == {"product_viewed"}
+    assert BUILTIN_TRIGGERS_BY_NAME["cart_abandoned"].kinds == {
+        "product_added",
+        "checkout_started",
+        "order_completed",
+    }
+    window = {"within": {"days": 1}}
+    anything = Trigger("x", "x", {"count": window, "op": ">", "value": 3}, timedelta(days=1))
+    assert anything.kinds is None  # counts every kind
+    quiet = {"count": {"where": VIEWED_FILTER, **window}, "op": "=", "value": 0}
+    assert Trigger("y", "y", quiet, timedelta(days=1)).kinds is None  # true with no events

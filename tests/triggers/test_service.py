@@ -122,7 +122,9 @@ def test_triggers_off(shop: Shopkeeper) -> None:
 
 
 def test_api(shop: Shopkeeper, client: TestClient, keys: dict[str, str]) -> None:
+    assert shop.events.writer.running  # the app's writer: triggers run after the answer
     shop.events.ingest([view("p5", f"t{i}", "premium", i) for i in range(4)])
+    shop.events.settle()
     read = basic(keys["read"])
     listed = client.get("/v1/triggers", headers=read).json()
     assert listed["enabled"] is True

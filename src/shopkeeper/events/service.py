@@ -69,6 +69,12 @@ class EventService:
     def stop(self) -> None:
         self.writer.stop()
 
+    def settle(self) -> None:
+        """Wait until every batch submitted so far is committed *and* its after-commit work
+        (triggers) is done: an empty request queued behind them is answered only then."""
+        if self.writer.running:
+            self.writer.submit([]).result()
+
     # -- decoding --------------------------------------------------------------------------
     def decode(self, body: bytes, content_encoding: str | None) -> Any:
         """Bytes → JSON, enforcing the size limit after gzip (so no zip bomb gets through)."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shopkeeper.segments.realtime import (
@@ -50,6 +50,7 @@ from shopkeeper.segments.rules import (
 )
 
 _NO_PROFILE = ProfileFacts()
+_PROBE = datetime(2000, 1, 1, tzinfo=UTC)  # any moment: a rule over no events ignores it
 #: Most event ids and SKUs an evidence list keeps (the newest): bounds the stored event.
 MAX_EVIDENCE = 50
 
@@ -85,6 +86,9 @@ class Trigger:
     #: A cheap necessary condition read off the rule: (kinds, window, n) = "the rule cannot
     #: hold unless n events of these kinds lie in the window". None when the rule has none.
     gate: Gate | None = field(init=False, repr=False, compare=False)
+    #: The only event kinds the rule can see (every aggregate's filter pins ``kind``), so a
+    #: loader may skip the rest; None when some aggregate can see any kind.
+    kinds: frozenset[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         condition = parse_rule(self.rule)
@@ -99,6 +103,11 @@ class Trigger:
         object.__setattr__(self, "compiled", compile_rule(condition))
         object.__setattr__(self, "window", max(windows))
         object.__setattr__(self, "gate", _gate(condition))
+        seen = [_kinds_of(_counted(node)) for node in _aggregates(condition)]
+        exact = not self.compiled.matches(_NO_PROFILE, [], _PROBE)  # true on nothing: no pin
+        pinned = [k for k in seen if k is not None]
+        kinds = frozenset().union(*pinned) if exact and len(pinned) == len(seen) else None
+        object.__setattr__(self, "kinds", kinds)
 
     def wants(self, kind: str) -> bool:
         """Is the arrival of an event of ``kind`` a moment to evaluate this trigger?"""
@@ -112,6 +121,31 @@ class Gate:
     kinds: frozenset[str]
     window: timedelta
     n: int
+
+
+def _counted(node: Any) -> Condition | None:
+    """The filter deciding which events an aggregate looks at (a share's denominator)."""
+    if isinstance(node, Share):
+        return node.share.of
+    return aggregate_spec(node)[1].where
+
+
+def _kinds_of(where: Condition | None) -> frozenset[str] | None:
+    """The kinds an event filter can let through, or None when it does not pin ``kind``."""
+    if isinstance(where, Compare):
+        if where.field == "kind" and where.op in ("=", "in"):
+            values = where.value if isinstance(where.value, list) else [where.value]
+            return frozenset(str(v) for v in values)
+        return None
+    if isinstance(where, All):
+        pinned = [k for k in (_kinds_of(part) for part in where.all) if k is not None]
+        return frozenset.intersection(*pinned) if pinned else None
+    if isinstance(where, AnyOf):
+        found = [_kinds_of(part) for part in where.any]
+        if any(k is None for k in found):
+            return None
+        return frozenset().union(*[k for k in found if k is not None])
+    return None
 
 
 def _gate(condition: Condition) -> Gate | None:

@@ -82,10 +82,16 @@ _EVENT_COLUMNS = (
 
 
 def recent_events(
-    session: Session, keys: Sequence[tuple[str, str]], start: datetime, end: datetime
+    session: Session,
+    keys: Sequence[tuple[str, str]],
+    start: datetime,
+    end: datetime,
+    kinds: Iterable[str] | None = None,
 ) -> list[Row[Any]]:
-    """Events of these identifiers with ``start < timestamp <= end`` (trigger firings left
-    out), each with its product's category, brand and price tier; one query per chunk."""
+    """Events of these identifiers with ``start < timestamp <= end`` (of ``kinds`` only, when
+    given; trigger firings never), each with its product's category, brand and price tier;
+    one query per chunk of identifiers."""
+    wanted = Event.kind.in_(sorted(kinds)) if kinds is not None else Event.kind != TRIGGER_FIRED
     rows: list[Row[Any]] = []
     for user_ids, anonymous_ids in _chunks(keys):
         rows.extend(
@@ -96,7 +102,7 @@ def recent_events(
                     _owned_by(user_ids, anonymous_ids),
                     Event.timestamp > start,
                     Event.timestamp <= end,
-                    Event.kind != TRIGGER_FIRED,
+                    wanted,
                 )
             )
         )

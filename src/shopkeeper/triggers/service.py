@@ -177,7 +177,9 @@ class TriggerService:
         longest = max(t.cooldown for t in triggers)
         keys = sorted({k for cid in people for k in keys_of.get(cid, [])})
         owner = {k: cid for cid in people for k in keys_of.get(cid, [])}
-        rows = repository.recent_events(session, keys, start - widest, end)
+        pinned = [t.kinds for t in triggers if t.kinds is not None]
+        kinds = frozenset().union(*pinned) if len(pinned) == len(triggers) else None
+        rows = repository.recent_events(session, keys, start - widest, end, kinds)
         rows.sort(key=lambda r: (r.timestamp, r.id))
         for row in rows:
             person = people.get(_owner(owner, row.user_id, row.anonymous_id) or "")
