@@ -109,25 +109,32 @@ def recent_events(
     return rows
 
 
-def firings(
-    session: Session,
-    keys: Sequence[tuple[str, str]],
-    since: datetime | None = None,
-    *,
-    limit: int | None = None,
-) -> list[Event]:
-    """``trigger_fired`` events of these identifiers (after ``since``), newest first."""
+def firings(session: Session, keys: Sequence[tuple[str, str]], *, limit: int) -> list[Event]:
+    """The newest ``limit`` ``trigger_fired`` events of these identifiers, newest first."""
     found: list[Event] = []
     for user_ids, anonymous_ids in _chunks(keys):
         query = select(Event).where(_owned_by(user_ids, anonymous_ids), Event.kind == TRIGGER_FIRED)
-        if since is not None:
-            query = query.where(Event.timestamp > since)
         query = query.order_by(Event.timestamp.desc(), Event.id.desc())
-        if limit is not None:
-            query = query.limit(limit)
-        found.extend(session.scalars(query))
+        found.extend(session.scalars(query.limit(limit)))
     found.sort(key=lambda e: (e.timestamp, e.id), reverse=True)
-    return found[:limit] if limit is not None else found
+    return found[:limit]
+
+
+def fired_since(
+    session: Session, keys: Sequence[tuple[str, str]], since: datetime
+) -> list[tuple[str | None, str | None, datetime, str]]:
+    """(userId, anonymousId, time, trigger name) of firings after ``since`` (cooldowns)."""
+    found: list[tuple[str | None, str | None, datetime, str]] = []
+    for user_ids, anonymous_ids in _chunks(keys):
+        rows = session.execute(
+            select(Event.user_id, Event.anonymous_id, Event.timestamp, Event.properties).where(
+                _owned_by(user_ids, anonymous_ids),
+                Event.kind == TRIGGER_FIRED,
+                Event.timestamp > since,
+            )
+        )
+        found.extend((u, a, at, str((props or {}).get("trigger"))) for u, a, at, props in rows)
+    return found
 
 
 def sweep_candidates(

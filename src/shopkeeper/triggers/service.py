@@ -103,8 +103,7 @@ class TriggerService:
         ]
         if not arrivals:
             return 0
-        with self.shop.db.transaction() as session:
-            return self._run(session, arrivals, self.triggers)[1]
+        return self._run(arrivals, self.triggers)[1]
 
     # --- the sweep ------------------------------------------------------------------------
 
@@ -115,7 +114,7 @@ class TriggerService:
         swept = [t for t in self.triggers if t.sweep_kinds is not None]
         if not swept:
             return SweepResult(at=now, people=0, fired=0)
-        with self.shop.db.transaction() as session:
+        with self.shop.db.sessions() as session:
             pairs: set[tuple[str | None, str | None]] = set()
             for trigger in swept:
                 pairs.update(
@@ -123,8 +122,8 @@ class TriggerService:
                         session, trigger.sweep_kinds or (), now - trigger.window, now
                     )
                 )
-            arrivals = [(now, SWEEP, user_id, anonymous_id) for user_id, anonymous_id in pairs]
-            people, fired = self._run(session, arrivals, swept, progress=progress)
+        arrivals = [(now, SWEEP, user_id, anonymous_id) for user_id, anonymous_id in pairs]
+        people, fired = self._run(arrivals, swept, progress=progress)
         return SweepResult(at=now, people=people, fired=fired)
 
     # --- reading firings ------------------------------------------------------------------
@@ -160,16 +159,31 @@ class TriggerService:
 
     def _run(
         self,
-        session: Session,
         arrivals: Sequence[Arrival],
         triggers: Sequence[Trigger],
         *,
         progress: Progress | None = None,
     ) -> tuple[int, int]:
-        """Evaluate ``triggers`` at the arriving moments; store firings. (people, firings)."""
+        """Evaluate ``triggers`` at the arriving moments, reading in a plain session; store
+        the firings, if any, in a short transaction of their own (on SQLite the write lock
+        is held only for that insert). Returns (people, firings)."""
+        with self.shop.db.sessions() as session:
+            people, rows = self._firings(session, arrivals, triggers, progress)
+        if rows:
+            with self.shop.db.transaction() as session:
+                events_repository.insert_new(session, rows)
+        return people, len(rows)
+
+    def _firings(
+        self,
+        session: Session,
+        arrivals: Sequence[Arrival],
+        triggers: Sequence[Trigger],
+        progress: Progress | None,
+    ) -> tuple[int, list[dict[str, Any]]]:
         people = self._people(session, arrivals)
         if not people:
-            return 0, 0
+            return 0, []
         keys_of = repository.identities_of(session, people)
         start = min(a[0] for p in people.values() for a in p.arrivals)
         end = max(a[0] for p in people.values() for a in p.arrivals)
@@ -186,20 +200,19 @@ class TriggerService:
             if person is not None:
                 person.events.append(_facts(row))
                 person.ids.append(row.id)
-        for event in repository.firings(session, keys, start - longest):
-            person = people.get(_owner(owner, event.user_id, event.anonymous_id) or "")
+        for user_id, anonymous_id, at, name in repository.fired_since(
+            session, keys, start - longest
+        ):
+            person = people.get(_owner(owner, user_id, anonymous_id) or "")
             if person is not None:
-                name = str(event.properties.get("trigger"))
-                person.fired.setdefault(name, []).append(event.timestamp)
+                person.fired.setdefault(name, []).append(at)
         firings: list[tuple[_Person, Arrival, Firing, Trigger]] = []
         for done, person in enumerate(people.values(), start=1):
             firings.extend(self._evaluate(person, triggers))
             if progress is not None:
                 progress(done, len(people))
-        if firings:
-            now = self.shop.clock.now()
-            events_repository.insert_new(session, [_row(p, a, f, t, now) for p, a, f, t in firings])
-        return len(people), len(firings)
+        now = self.shop.clock.now()
+        return len(people), [_row(p, a, f, t, now) for p, a, f, t in firings]
 
     def _people(self, session: Session, arrivals: Sequence[Arrival]) -> dict[str, _Person]:
         """Arriving moments grouped by the customer their identifiers resolve to."""
