@@ -44,9 +44,10 @@ def test_premium_affinity_fires_for_the_toddler_premium_pattern() -> None:
     assert firing is not None
     evidence = firing.evidence
     assert evidence["category"] == "kids"
-    count, share = evidence["measures"]
-    assert (count["value"], share["value"]) == (4, 0.5)
-    assert count["event_ids"] == [100, 101, 102, 103]
+    items, premium, share = evidence["measures"]
+    assert (items["value"], premium["value"], share["value"]) == (4, 2, 0.5)
+    assert items["event_ids"] == [100, 101, 102, 103]
+    assert premium["event_ids"] == [100, 102]
     assert share["matching_event_ids"] == [100, 102]
     assert evidence["skus"] == ["t1", "t2", "t3", "t4"]
 
@@ -56,6 +57,15 @@ def test_premium_affinity_does_not_fire_for_a_budget_browser() -> None:
     assert run(PREMIUM, events) is None
     one_premium = [view(50, "p", "premium"), *[view(40 - i, f"b{i}", "budget") for i in range(3)]]
     assert run(PREMIUM, one_premium) is None  # 1 of 4: below half
+
+
+def test_premium_affinity_counts_items_not_repeated_views() -> None:
+    again = [view(50 - i, "p1", "premium") for i in range(3)] + [view(10, "b1", "budget")]
+    assert run(PREMIUM, again) is None  # one premium item viewed three times: 2 items
+    more = [*again, view(9, "b2", "budget"), view(8, "b3", "budget")]
+    assert run(PREMIUM, more) is None  # 4 items but 1 premium, though 3 of 6 views are
+    both = [*again, view(9, "b2", "budget"), view(8, "p2", "premium")]
+    assert run(PREMIUM, both) is not None  # 4 items, 2 premium, 4 of 6 views premium
 
 
 def test_premium_affinity_counts_views_per_category() -> None:

@@ -63,8 +63,8 @@ def test_premium_affinity_fires_for_the_parent_not_the_budget_browser(shop: Shop
     evidence = found[0].evidence
     assert evidence["category"] == "kids"
     assert evidence["skus"] == ["t1", "t2", "t3", "t4"]
-    count, share = evidence["measures"]
-    assert (count["value"], share["value"]) == (4, 0.5)
+    items, premium, share = evidence["measures"]
+    assert (items["value"], premium["value"], share["value"]) == (4, 2, 0.5)
     assert len(share["matching_event_ids"]) == 2
     assert found[0].at == datetime.fromisoformat(parent[-1]["timestamp"])  # the 4th view
     assert fired(shop, "thrifty") == []

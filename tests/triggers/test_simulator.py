@@ -31,6 +31,7 @@ def test_premium_affinity_on_the_simulator(shop: Shopkeeper, tmp_path: Path) -> 
         for anonymous_id in customer["anonymous_ids"]:
             persona_of[("anonymous_id", anonymous_id)] = customer["persona"]
     who: dict[str, set[str]] = defaultdict(set)
+    evidence_ids: set[int] = set()
     with shop.db.sessions() as session:
         for event in session.scalars(select(Event).where(Event.kind == TRIGGER_FIRED)):
             if event.properties["trigger"] != "premium_affinity":
@@ -40,10 +41,14 @@ def test_premium_affinity_on_the_simulator(shop: Shopkeeper, tmp_path: Path) -> 
                 or persona_of[("anonymous_id", event.anonymous_id or "")]
             )
             who[persona].add(event.user_id or event.anonymous_id or "")
-            count, share = event.properties["evidence"]["measures"]
-            assert count["value"] >= 4
+            items, premium, share = event.properties["evidence"]["measures"]
+            assert items["value"] >= 4
+            assert premium["value"] >= 2
             assert share["value"] >= 0.5
-            assert len(share["matching_event_ids"]) >= 2
+            evidence_ids.update(items["event_ids"])
+        found = session.scalars(select(Event.kind).where(Event.id.in_(evidence_ids))).all()
+        assert len(found) == len(evidence_ids)  # the evidence names stored views
+        assert set(found) == {"product_viewed"}
     size = defaultdict(int)
     for customer in truth:
         size[customer["persona"]] += 1

@@ -42,6 +42,7 @@ from shopkeeper.segments.rules import (
     Compare,
     Condition,
     Count,
+    Distinct,
     Not,
     Share,
     aggregate_spec,
@@ -149,23 +150,25 @@ def _kinds_of(where: Condition | None) -> frozenset[str] | None:
 
 
 def _gate(condition: Condition) -> Gate | None:
-    """The first ``count(kind = / in ...) >= n`` (n >= 1) that every match needs, if any.
+    """The first ``count`` or ``distinct`` of ``kind = / in ...`` ``>= n`` (n >= 1) that every
+    match needs, if any (n distinct values need at least n events).
 
     Only parts of a top-level ``all`` (or the rule itself) are necessary; an ``any`` or a
     ``not`` promises nothing, so they are not looked into.
     """
     parts = condition.all if isinstance(condition, All) else [condition]
     for part in parts:
-        if not isinstance(part, Count) or part.op not in (">=", ">"):
+        if not isinstance(part, Count | Distinct) or part.op not in (">=", ">"):
             continue
-        where = part.count.where
+        spec = aggregate_spec(part)[1]
+        where = spec.where
         if not isinstance(where, Compare) or where.field != "kind" or where.op not in ("=", "in"):
             continue
         n = math.ceil(part.value) if part.op == ">=" else math.floor(part.value) + 1
         if n < 1:
             continue
         kinds = where.value if isinstance(where.value, list) else [where.value]
-        return Gate(frozenset(str(k) for k in kinds), part.count.within.delta, n)
+        return Gate(frozenset(str(k) for k in kinds), spec.within.delta, n)
     return None
 
 
@@ -293,6 +296,7 @@ def _profile_nodes(node: Condition) -> Iterator[Condition]:
 VIEWED = {"field": "kind", "op": "=", "value": "product_viewed"}
 CARTED = {"field": "kind", "op": "in", "value": ["product_added", "checkout_started"]}
 ORDERED = {"field": "kind", "op": "=", "value": "order_completed"}
+PREMIUM = {"field": "price_tier", "op": "=", "value": "premium"}
 #: Browsing kinds: their arrival is a moment to look again (cart_abandoned needs time to pass).
 VISIT_KINDS = frozenset(
     {
@@ -315,18 +319,27 @@ BUILTIN_TRIGGERS: tuple[Trigger, ...] = (
     Trigger(
         name="premium_affinity",
         description=(
-            "Premium-minded: 4+ product views in one top-level category within 14 days, at "
-            "least half of them premium-tier products."
+            "Premium-minded: 4+ different products viewed in one top-level category within 14 "
+            "days, 2+ of them premium-tier, and at least half of those views premium."
         ),
         rule={
             "all": [
-                {"count": {"where": VIEWED, "within": {"days": 14}}, "op": ">=", "value": 4},
                 {
-                    "share": {
-                        "where": {"field": "price_tier", "op": "=", "value": "premium"},
-                        "of": VIEWED,
+                    "distinct": {"field": "sku", "where": VIEWED, "within": {"days": 14}},
+                    "op": ">=",
+                    "value": 4,
+                },
+                {
+                    "distinct": {
+                        "field": "sku",
+                        "where": {"all": [VIEWED, PREMIUM]},
                         "within": {"days": 14},
                     },
+                    "op": ">=",
+                    "value": 2,
+                },
+                {
+                    "share": {"where": PREMIUM, "of": VIEWED, "within": {"days": 14}},
                     "op": ">=",
                     "value": 0.5,
                 },
