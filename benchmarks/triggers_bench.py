@@ -2,6 +2,8 @@
 
 Run: ``.venv/bin/python -m benchmarks.triggers_bench [--quick] [--customers N] [--days N]``
 from the repo root. Prints a Markdown table and writes ``benchmarks/results/triggers[-quick].json``.
+``--personas`` instead loads the shop once (triggers on) and prints, per planted persona, how
+many customers each trigger fired for (the acceptance figures of BENCHMARKS.md).
 
 Each mode loads the same seeded simulated shop into a fresh SQLite store (``synchronous=NORMAL``)
 in-process; CPU time (``time.process_time``) and wall time are measured around the whole load,
@@ -54,13 +56,64 @@ def load(customers: int, days: int, triggers: str) -> dict[str, float]:
     return {"events": summary.accepted, "cpu_s": cpu, "wall_s": wall, "fired": float(fired or 0)}
 
 
+def personas(customers: int, days: int) -> dict[str, dict[str, int]]:
+    """Customers per planted persona for whom each trigger fired (ground truth: the simulator)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        settings = Settings(data_dir=data, log_json=False, log_level="warning", triggers="on")
+        shop = Shopkeeper.open(settings, clock=FixedClock(datetime(2026, 11, 2, tzinfo=UTC)))
+        shop.migrate()
+        simulate_to_store(shop, customers, days, 7, data / "truth")
+        truth = [
+            json.loads(line)
+            for line in (data / "truth" / "customers.jsonl").read_text().splitlines()
+        ]
+        owner: dict[tuple[str, str], tuple[str, str]] = {}
+        for c in truth:
+            owner[("user_id", c["user_id"])] = (c["persona"], c["user_id"])
+            for anonymous_id in c["anonymous_ids"]:
+                owner[("anonymous_id", anonymous_id)] = (c["persona"], c["user_id"])
+        fired: dict[str, dict[str, set[str]]] = {}
+        with shop.db.sessions() as session:
+            rows = session.execute(
+                select(Event.user_id, Event.anonymous_id, Event.properties).where(
+                    Event.kind == TRIGGER_FIRED
+                )
+            )
+            for user_id, anonymous_id, props in rows:
+                persona, who = (
+                    owner.get(("user_id", user_id or ""))
+                    or owner[("anonymous_id", anonymous_id or "")]
+                )
+                fired.setdefault(props["trigger"], {}).setdefault(persona, set()).add(who)
+        shop.close()
+    sizes: dict[str, int] = {}
+    for c in truth:
+        sizes[c["persona"]] = sizes.get(c["persona"], 0) + 1
+    table = {"customers": sizes} | {
+        name: {p: len(found.get(p, ())) for p in sizes} for name, found in sorted(fired.items())
+    }
+    names = sorted(sizes)
+    print("| trigger | " + " | ".join(names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+    for name, row in table.items():
+        print(f"| {name} | " + " | ".join(str(row[p]) for p in names) + " |")
+    return table
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small shop, one repeat")
     parser.add_argument("--customers", type=int, default=400)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--personas", action="store_true", help="firings per planted persona")
     args = parser.parse_args(argv)
+    if args.personas:
+        table = personas(args.customers, args.days)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "triggers-personas.json").write_text(json.dumps(table, indent=2) + "\n")
+        return table
     customers, days, repeats = (
         (100, 30, 1) if args.quick else (args.customers, args.days, args.repeats)
     )

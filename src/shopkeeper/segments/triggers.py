@@ -1,7 +1,7 @@
 """Triggers: named behaviour conditions over a person's recent events, fired with their evidence.
 
 A trigger is a rule of the segment rule language (:mod:`shopkeeper.segments.rules`) made of
-aggregates over event fields — "4 or more product views in 14 days, half of them premium" —
+aggregates over event fields — "4 different products viewed in 14 days, 2 of them premium" —
 plus what the rule language has no words for: *when* to look (``on``: the event kinds whose
 arrival is a moment to evaluate; ``sweep_kinds``: a time-based trigger that a periodic sweep
 must also look at), *per what* (``per``: evaluate the rule separately inside each top-level
