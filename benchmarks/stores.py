@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from tests.live_server import LiveServer
 
 from shopkeeper.application import Shopkeeper
+from shopkeeper.events.kinds import SYSTEM_KINDS
 from shopkeeper.models import Customer, Event
 from shopkeeper.settings import Settings
 
@@ -111,12 +112,18 @@ class BenchStore:
             self.server = None
 
     def counts(self) -> dict[str, int]:
-        """Rows in the store: what was durably written, independent of what the client saw."""
+        """Rows in the store: what was durably written, independent of what the client saw.
+
+        ``events`` counts the events clients sent; ``trigger_events`` the ``trigger_fired``
+        events Shopkeeper wrote about them (``SHOPKEEPER_TRIGGERS``).
+        """
         shop = Shopkeeper.open(self.settings)
+        sent = Event.kind.notin_(sorted(SYSTEM_KINDS))
         try:
             with shop.db.sessions() as session:
                 return {
-                    "events": int(session.scalar(select(func.count()).select_from(Event)) or 0),
+                    "events": int(session.scalar(select(func.count()).where(sent)) or 0),
+                    "trigger_events": int(session.scalar(select(func.count()).where(~sent)) or 0),
                     "customers": int(
                         session.scalar(
                             select(func.count())

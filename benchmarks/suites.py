@@ -101,6 +101,7 @@ def ingest(options: Options) -> dict[str, Any]:
         "projected_per_s": round(result.accepted / (result.elapsed + drain_s)),
         "events_accepted": result.accepted,
         "events_in_store": counts["events"],
+        "trigger_events_in_store": counts["trigger_events"],
         "customers_in_store": counts["customers"],
         "connections": connections,
         "visitors": population,

@@ -29,6 +29,7 @@ ROUTERS = (
     "shopkeeper.analytics.endpoints",
     "shopkeeper.recommendations.endpoints",
     "shopkeeper.segments.endpoints",
+    "shopkeeper.triggers.endpoints",
 )
 
 

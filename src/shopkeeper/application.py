@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from shopkeeper.privacy.service import PrivacyService
     from shopkeeper.recommendations.service import RecommendationService
     from shopkeeper.segments.service import SegmentService
+    from shopkeeper.triggers.service import TriggerService
 
 
 @dataclass
@@ -109,3 +110,9 @@ class Shopkeeper:
         from shopkeeper.segments.service import SegmentService
 
         return SegmentService(self)
+
+    @cached_property
+    def triggers(self) -> TriggerService:
+        from shopkeeper.triggers.service import TriggerService
+
+        return TriggerService(self)

@@ -47,6 +47,7 @@ COMMAND_MODULES = (
     "shopkeeper.analytics.commands",
     "shopkeeper.recommendations.commands",
     "shopkeeper.segments.commands",
+    "shopkeeper.triggers.commands",
 )
 
 

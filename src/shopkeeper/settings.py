@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     projection_batch: int = Field(
         1000, ge=1, description="Most events the background projector applies per transaction."
     )
+    triggers: Literal["on", "off"] = Field(
+        "on",
+        description="Evaluate triggers (premium affinity, cart abandoned, ...) for the people "
+        "behind each committed batch of events, after it is acknowledged.",
+    )
     sqlite_synchronous: str = Field(
         "FULL",
         description="SQLite synchronous pragma: FULL survives power loss, NORMAL only "

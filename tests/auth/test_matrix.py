@@ -42,6 +42,9 @@ REQUIRED: dict[str, str] = {
     "PUT /v1/customers/{}/consent": "admin",
     # a customer's segments, with reasons: read
     "GET /v1/customers/{}/segments": "read",
+    # triggers: definitions and a customer's firings
+    "GET /v1/triggers": "read",
+    "GET /v1/customers/{}/triggers": "read",
     # profiles: read
     "GET /v1/customers*": "read",
     # catalog

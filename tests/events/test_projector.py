@@ -156,3 +156,19 @@ def test_ids_are_never_reused_after_the_newest_events_are_erased(shop: Shopkeepe
     shop.events.ingest([track(3)])
     with shop.db.sessions() as session:
         assert session.execute(select(Event.id)).scalar_one() > position
+
+
+def test_followers_get_applied_rows_after_commit_on_both_schedules(
+    shop: Shopkeeper, background: Shopkeeper
+) -> None:
+    seen: list[list[str]] = []
+    for opened in (shop, background):
+        opened.events.projector.followers.append(
+            lambda rows: seen.append([row["kind"] for row in rows])
+        )
+    shop.events.ingest([track(1)])  # inline: followed once the writer's transaction commits
+    assert seen == [["product_viewed"]]
+    _store_only(background, [track(2)])
+    assert len(seen) == 1  # background: nothing applied yet, nothing followed
+    background.events.projector.drain()
+    assert seen == [["product_viewed"], ["product_viewed"]]

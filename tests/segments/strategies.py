@@ -31,6 +31,9 @@ TEXTS = {
     "rfm_segment": ["Loyal", "Champions", "Lost", "At risk"],
     "source": ["paid_social", "direct", "", "x'; DROP TABLE customers; --"],
     "tenure": ["newcomer", "returning", "regular"],
+    "channel": ["paid_social", "organic", "email", "direct"],
+    "first_channel": ["paid_social", "organic", "direct"],
+    "traffic_channel": ["paid_social", "organic", "email", "direct"],
     "kind": ["product_viewed", "product_added", "order_completed", "page_viewed"],
     "category": ["kids", "kids/toddler", "kids/toddler/shoes", "kids/toddlers", "women/dresses"],
     "brand": ["acme", "zeta", "Acme"],
@@ -50,6 +53,8 @@ PROFILE = {
     "rfm_r": "integer",
     "rfm_segment": "string",
     "source": "string",
+    "channel": "string",
+    "first_channel": "string",
     "tenure": "string",
     "first_visit": "boolean",
     "email_consent": "boolean",
@@ -61,6 +66,7 @@ EVENT = {
     "price_tier": "string",
     "sku": "string",
     "query": "string",
+    "traffic_channel": "string",
     "value": "number",
 }
 OPS = {
@@ -222,7 +228,15 @@ def population(rng: random.Random, size: int = 30) -> Population:
                     kind=rng.choice(TEXTS["kind"]),
                     **{
                         name: _event_value(rng, name)
-                        for name in ("category", "brand", "price_tier", "sku", "query", "value")
+                        for name in (
+                            "category",
+                            "brand",
+                            "price_tier",
+                            "sku",
+                            "query",
+                            "traffic_channel",
+                            "value",
+                        )
                     },
                 )
             )

@@ -40,6 +40,7 @@ import ibis
 import ibis.expr.types as ir
 
 from shopkeeper.errors import Invalid
+from shopkeeper.events.kinds import SYSTEM_KINDS
 
 Grain = Literal["day", "week", "month"]
 Dimension = Literal["channel", "device", "source", "country", "segment"]
@@ -176,7 +177,7 @@ def kpi_table(
     session_key = ev.session_id.fill_null(
         ev.visitor_id.fill_null("") + ":" + ev.timestamp.cast("date").cast("string")
     )
-    on_site = ~ev.kind.isin(EMAIL_KINDS)
+    on_site = ~ev.kind.isin((*EMAIL_KINDS, *sorted(SYSTEM_KINDS)))  # trigger firings: no visit
     event_stats = ev.group_by(["period", "dimension"]).aggregate(
         sessions=session_key.nunique(where=on_site),
         visitors=ev.customer_id.fill_null(ev.visitor_id).nunique(where=on_site),

@@ -104,4 +104,15 @@ def profile_tables(profile: Profile) -> list[Table]:
         where.add_row(
             "source", " / ".join(p for p in (src.source, src.medium) if p), str(src.count)
         )
+    for channel, n in profile.traffic.sessions_by_channel.items():
+        marks = [
+            label
+            for label, value in (
+                ("current", profile.traffic.channel),
+                ("first", profile.traffic.first_channel),
+            )
+            if value == channel
+        ]
+        shown = f"{channel} ({', '.join(marks)})" if marks else channel
+        where.add_row("traffic channel (sessions)", shown, str(n))
     return [summary, identities, consent, affinity, recent, where]

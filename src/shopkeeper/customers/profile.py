@@ -23,9 +23,11 @@ from shopkeeper.customers.schemas import (
     ProductView,
     Recent,
     Search,
+    Traffic,
     Traits,
 )
-from shopkeeper.customers.sessions import split_sessions
+from shopkeeper.customers.sessions import Session, split_sessions
+from shopkeeper.events.kinds import SYSTEM_KINDS
 from shopkeeper.models import Customer
 
 #: Most recent events a profile is computed from: bounds the cost for very busy identifiers.
@@ -51,6 +53,7 @@ NOT_VISITS = frozenset(
         "email_bounced",
         "email_marked_as_spam",
         "email_unsubscribed",
+        *SYSTEM_KINDS,
     }
 )
 ACTIONS: dict[str, Action] = {"product_viewed": "view", "product_added": "cart"}
@@ -110,10 +113,10 @@ def interaction(at: datetime, action: Action, product: ProductFacts | None) -> I
 
 def activity_of(
     customer: Customer, events: Sequence[Row[Any]], orders: Sequence[OrderFacts]
-) -> tuple[Activity, list[datetime]]:
-    """Activity figures, plus the start time of every session (for tenure)."""
+) -> tuple[Activity, list[Session]]:
+    """Activity figures, plus every session, oldest first (for tenure and traffic)."""
     sessions = split_sessions(
-        (e.timestamp, e.session_id) for e in events if e.kind not in NOT_VISITS
+        (e.timestamp, e.session_id, e.traffic_channel) for e in events if e.kind not in NOT_VISITS
     )
     completed = [o for o in orders if o.status in COMPLETED]
     revenue = sum((o.total - (o.refunded or 0) for o in completed), Decimal(0))
@@ -143,7 +146,25 @@ def activity_of(
         else None,
         refunds=sum(1 for o in orders if o.status in REFUNDED),
     )
-    return activity, [s.start for s in sessions]
+    return activity, sessions
+
+
+def traffic_of(sessions: Sequence[Session]) -> Traffic:
+    """Traffic channels of the visits (``sessions`` oldest first): the current session's, the
+    first visit's (acquisition) and the number of sessions per channel.
+
+    Only the newest :data:`EVENT_WINDOW` events are read, so for a very busy customer
+    ``first_channel`` is the channel of the oldest session still in that window.
+    """
+    known = [s.channel for s in sessions if s.channel is not None]
+    counts: dict[str, int] = {}
+    for channel in known:
+        counts[channel] = counts.get(channel, 0) + 1
+    return Traffic(
+        channel=sessions[-1].channel if sessions else None,
+        first_channel=known[0] if known else None,
+        sessions_by_channel=dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+    )
 
 
 def recent_of(events: Sequence[Row[Any]], products: Mapping[str, ProductFacts]) -> Recent:

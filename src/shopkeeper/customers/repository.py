@@ -111,6 +111,7 @@ PROFILE_EVENT_COLUMNS = (
     Event.city,
     Event.source,
     Event.medium,
+    Event.traffic_channel,
 )
 
 

@@ -122,6 +122,16 @@ class TrafficSource(BaseModel):
     count: int
 
 
+class Traffic(BaseModel):
+    """Traffic channels (GA4 default channel group, ``segments/traffic.py``) of the visits."""
+
+    channel: str | None = Field(None, description="Channel of the current (latest) session.")
+    first_channel: str | None = Field(
+        None, description="Channel of the first visit: the acquisition channel."
+    )
+    sessions_by_channel: dict[str, int] = Field(default_factory=dict)
+
+
 class Profile(BaseModel):
     """The customer 360° profile (Unomi: Profile), as ``GET /v1/customers/{id}`` returns it."""
 
@@ -138,6 +148,7 @@ class Profile(BaseModel):
     devices: dict[str, int]
     locations: list[Location]
     traffic_sources: list[TrafficSource]
+    traffic: Traffic
 
 
 class ConsentUpdate(BaseModel):
@@ -187,6 +198,7 @@ class EventOut(BaseModel):
     medium: str | None
     campaign: str | None
     channel: str | None
+    traffic_channel: str | None
     device_type: str | None
     country: str | None
     city: str | None

@@ -29,6 +29,7 @@ from shopkeeper.customers.profile import (
     consent_in_force,
     interaction,
     recent_of,
+    traffic_of,
     traits_of,
 )
 from shopkeeper.customers.schemas import (
@@ -131,7 +132,8 @@ class CustomerService:
             if ln.is_product
         ]
         affinities = compute_affinities(interactions, now, self.affinity_config)
-        activity, sessions_started = activity_of(customer, events, orders)
+        activity, sessions = activity_of(customer, events, orders)
+        sessions_started = [s.start for s in sessions]
         tenure = tenure_of(
             self._tenure_facts(activity, sessions_started, orders, now), now, self.tenure_rules
         )
@@ -170,6 +172,7 @@ class CustomerService:
                     (e.source, e.medium) for e in events if e.source
                 ).most_common(TOP_PLACES)
             ],
+            traffic=traffic_of(sessions),
         )
 
     def _tenure_facts(

@@ -62,6 +62,11 @@ TRACK_KINDS: dict[str, str] = {
     "Signed In": "signed_in",
 }
 
+#: Written by Shopkeeper itself when a trigger fires (``shopkeeper.triggers``); deliberately
+#: not in :data:`TRACK_KINDS`, so a client sending "Trigger Fired" stores a ``custom`` event
+#: and cannot fake a firing (nor hold a real one back by its cooldown).
+TRIGGER_FIRED = "trigger_fired"
+
 #: Call type -> kind, for calls that are not ``track``.
 TYPE_KINDS = {
     "page": "page_viewed",
@@ -102,7 +107,9 @@ ADVOCACY_KINDS = frozenset(
 #: Sent as ``type="track"`` with ``event`` "Segment Entered" / "Segment Exited" and the segment
 #: in ``properties`` (``segment_id``, ``segment_slug``, ``segment_version``, ``customer_id``).
 SEGMENT_KINDS = frozenset({"segment_entered", "segment_exited"})
-SYSTEM_KINDS = SEGMENT_KINDS
+#: Every kind Shopkeeper writes about people (segment changes, trigger firings), never their
+#: own actions: not a visit, not activity, no facts for the projector to apply.
+SYSTEM_KINDS = SEGMENT_KINDS | {TRIGGER_FIRED}
 
 
 def _fold(name: str) -> str:

@@ -21,6 +21,7 @@ from shopkeeper.events.schemas import Message
 from shopkeeper.identities.service import Observation
 from shopkeeper.models import CHANNELS
 from shopkeeper.orders.schemas import OrderIn, OrderLineIn
+from shopkeeper.segments.traffic import event_channel
 
 
 @dataclass(slots=True)
@@ -99,6 +100,7 @@ def event_row(message: Message, received_at: datetime) -> dict[str, Any]:
         "medium": text(campaign.get("medium"), 40),
         "campaign": text(campaign.get("name"), 200),
         "channel": _channel(message.type, kind, props, context),
+        "traffic_channel": _traffic_channel(message, campaign, page, props),
         "device_type": device_class(context.get("device"), user_agent),
         "country": text(location.get("country"), 64),
         "city": text(location.get("city"), 100),
@@ -215,6 +217,21 @@ def _product(props: dict[str, Any], sku: str) -> ProductIn:
         in_stock=None,
         is_product=None,
         attributes=None,
+    )
+
+
+def _traffic_channel(
+    message: Message, utm: dict[str, str], page: dict[str, Any], props: dict[str, Any]
+) -> str | None:
+    """The marketing channel the event shows; a page call's own properties stand in for a
+    missing ``context.page`` (server-side page calls)."""
+    seen = page or (props if message.type == "page" else {})
+    url, referrer = seen.get("url"), seen.get("referrer")
+    return event_channel(
+        utm,
+        url if isinstance(url, str) and url else None,
+        referrer if isinstance(referrer, str) and referrer else None,
+        has_page=bool(seen) or message.type == "page",
     )
 
 

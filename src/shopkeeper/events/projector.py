@@ -22,6 +22,8 @@ caught up on start. On PostgreSQL events are appended under an advisory lock
 from __future__ import annotations
 
 import threading
+from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import OperationalError
@@ -45,6 +47,11 @@ class Projector:
         self.shop = shop
         self.batch = batch
         self.idle_poll = idle_poll
+        #: Called with the rows whose facts were applied, after their transaction committed
+        #: (triggers). Rows are queued by :meth:`apply_pending` and handed over by
+        #: :meth:`follow_up`, so inline and background schedules share one path.
+        self.followers: list[Callable[[list[dict[str, Any]]], None]] = []
+        self._applied: deque[list[dict[str, Any]]] = deque()
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -62,7 +69,30 @@ class Projector:
         self.apply(session, [facts_of(row) for row in rows if row["kind"] not in SYSTEM_KINDS])
         repository.advance_position(session, NAME, rows[-1]["id"], now)
         self.shop.metrics.projection_position.set(rows[-1]["id"])
+        if self.followers:
+            self._applied.append(rows)  # handed over once the caller's transaction commits
         return len(rows)
+
+    def follow_up(self) -> None:
+        """Give committed, applied rows to the followers; a follower's failure is logged.
+
+        A transaction that rolled back after :meth:`apply_pending` leaves rows here that were
+        not applied; they are dropped by :meth:`discard` and re-applied from the position.
+        """
+        while self._applied:
+            try:
+                rows = self._applied.popleft()
+            except IndexError:  # another thread took the last batch
+                return
+            for follower in self.followers:
+                try:
+                    follower(rows)
+                except Exception:
+                    log.exception("a follower of the projector failed")
+
+    def discard(self) -> None:
+        """Forget queued rows of a transaction that rolled back."""
+        self._applied.clear()
 
     def drain(self) -> int:
         """Apply everything pending, one transaction per batch; the number of events applied.
@@ -77,10 +107,13 @@ class Projector:
                 with self.shop.db.transaction() as session:
                     applied = self.apply_pending(session, self.batch)
             except OperationalError:
+                self.discard()
                 raise  # the store is unavailable or busy: retry the same batch later
             except Exception:
+                self.discard()
                 log.exception("projector batch failed; applying its events one by one")
                 applied = self._one_by_one()
+            self.follow_up()
             total += applied
             if applied < self.batch:
                 break
@@ -93,10 +126,13 @@ class Projector:
                 with self.shop.db.transaction() as session:
                     applied = self.apply_pending(session, 1)
             except OperationalError:
+                self.discard()
                 raise
             except Exception:
+                self.discard()
                 self._skip_one()
                 applied = 1
+            self.follow_up()
             if not applied:
                 break
             done += applied

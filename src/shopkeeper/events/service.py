@@ -25,6 +25,7 @@ from shopkeeper.events.normalize import event_row
 from shopkeeper.events.projector import Projector
 from shopkeeper.events.schemas import CALL_TYPES, EventError, Message
 from shopkeeper.events.writer import GroupCommitWriter
+from shopkeeper.ops.logging import log
 
 if TYPE_CHECKING:
     from shopkeeper.application import Shopkeeper
@@ -58,10 +59,12 @@ class EventService:
         self.shop = shop
         self.settings = shop.settings
         self.projector = Projector(shop, batch=shop.settings.projection_batch)
+        self.projector.followers.append(self._react)
         self.writer: GroupCommitWriter[Row, tuple[int, int]] = GroupCommitWriter(
             self._store_groups,
             max_batch=shop.settings.writer_max_batch,
             max_wait=shop.settings.writer_max_wait_ms / 1000,
+            after=self._after_commit,
         )
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -76,6 +79,15 @@ class EventService:
     @property
     def inline(self) -> bool:
         return self.settings.projection == "inline"
+
+    def settle(self) -> None:
+        """Wait until every batch submitted so far is committed, its facts applied *and* the
+        work that follows them (triggers) done: an empty request queued behind them is answered
+        only then, and on the background schedule the projector is drained too."""
+        if self.writer.running:
+            self.writer.submit([]).result()
+        if not self.inline:
+            self.projector.drain()
 
     # -- decoding --------------------------------------------------------------------------
     def decode(self, body: bytes, content_encoding: str | None) -> Any:
@@ -161,7 +173,7 @@ class EventService:
         if not prepared:
             return 0, 0
         if not self.writer.running:
-            return await asyncio.to_thread(lambda: self._store_groups([prepared])[0])
+            return await asyncio.to_thread(lambda: self._store_and_follow([prepared])[0])
         return await asyncio.wrap_future(self.writer.submit(prepared))
 
     def ingest(
@@ -176,7 +188,7 @@ class EventService:
         if self.writer.running:
             accepted, duplicates = self.writer.submit(prepared).result()
         else:
-            accepted, duplicates = self._store_groups([prepared])[0]
+            accepted, duplicates = self._store_and_follow([prepared])[0]
         if not self.inline:
             self.projector.drain()
         self._count(accepted, duplicates, len(errors))
@@ -194,19 +206,33 @@ class EventService:
         if rejected:
             events.labels("rejected").inc(rejected)
 
+    def _store_and_follow(self, groups: Sequence[Sequence[Row]]) -> list[tuple[int, int]]:
+        """Without the writer thread: store, then the after-commit work, in the caller's thread."""
+        outcomes = self._store_groups(groups)
+        self._after_commit(groups)
+        return outcomes
+
+    def _after_commit(self, groups: Sequence[Sequence[Row]]) -> None:
+        """Work that follows a committed batch, off the acknowledgement when the writer runs:
+        whatever follows the facts the projector applied inline (triggers)."""
+        self.projector.follow_up()
+
+    def _react(self, rows: list[Row]) -> None:
+        """Evaluate triggers for the people behind events whose facts were just applied."""
+        if self.settings.triggers != "on":
+            return
+        try:
+            self.shop.triggers.react(rows)
+        except Exception:  # a trigger problem never fails or loses the stored events
+            log.exception("triggers failed for a committed batch")
+
     def _store_groups(self, groups: Sequence[Sequence[Row]]) -> list[tuple[int, int]]:
         """Write several requests' events in one transaction; (accepted, duplicates) each."""
-        with self.shop.metrics.commit_seconds.time(), self.shop.db.transaction() as session:
-            seen: set[str] = set()
-            unique: list[Row] = []
-            for group in groups:
-                for row in group:
-                    if row["message_id"] not in seen:
-                        seen.add(row["message_id"])
-                        unique.append(row)
-            inserted = repository.insert_new(session, unique)
-            if inserted and self.inline:
-                self.projector.apply_pending(session)
+        try:
+            inserted = self._append(groups)
+        except BaseException:
+            self.projector.discard()  # rolled back: no applied rows to follow up
+            raise
         if inserted and not self.inline:
             self.projector.notify()
         outcomes = []
@@ -220,6 +246,22 @@ class EventService:
                     accepted += 1
             outcomes.append((accepted, len(group) - accepted))
         return outcomes
+
+    def _append(self, groups: Sequence[Sequence[Row]]) -> set[str]:
+        """Append the new events of several requests in one transaction (applying their facts
+        too on the inline schedule); the messageIds actually stored."""
+        with self.shop.metrics.commit_seconds.time(), self.shop.db.transaction() as session:
+            seen: set[str] = set()
+            unique: list[Row] = []
+            for group in groups:
+                for row in group:
+                    if row["message_id"] not in seen:
+                        seen.add(row["message_id"])
+                        unique.append(row)
+            inserted = repository.insert_new(session, unique)
+            if inserted and self.inline:
+                self.projector.apply_pending(session)
+        return inserted
 
 
 def _with_defaults(item: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:

@@ -34,10 +34,13 @@ class GroupCommitWriter(Generic[Item, Result]):
         max_batch: int = 5000,
         max_wait: float = 0.002,
         name: str = "ingest-writer",
+        after: Callable[[Sequence[Sequence[Item]]], None] | None = None,
     ) -> None:
         """``write`` stores several requests' items in ONE transaction, returning one result
-        per request, in order."""
+        per request, in order. ``after`` (optional) gets each committed group once its
+        requests are answered: follow-up work that must not delay the acknowledgement."""
         self._write = write
+        self._after = after
         self._max_batch = max_batch
         self._max_wait = max_wait
         self._queue: queue.Queue[object] = queue.Queue()
@@ -106,3 +109,8 @@ class GroupCommitWriter(Generic[Item, Result]):
             return
         for (_, future), result in zip(group, results, strict=True):
             future.set_result(result)
+        if self._after is not None:
+            try:
+                self._after([items for items, _ in group])
+            except Exception:  # follow-up work never stops the writer
+                log.exception("after-commit work failed")

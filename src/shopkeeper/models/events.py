@@ -50,6 +50,9 @@ class Event(Base):
     medium: Mapped[str | None] = mapped_column(String(40))
     campaign: Mapped[str | None] = mapped_column(String(200))
     channel: Mapped[str | None] = mapped_column(String(16))
+    #: Marketing channel the event shows (``segments/traffic.py``); ``channel`` above is the
+    #: sales channel (web, app, store).
+    traffic_channel: Mapped[str | None] = mapped_column(String(20))
     device_type: Mapped[str | None] = mapped_column(String(16))
     country: Mapped[str | None] = mapped_column(String(64))
     city: Mapped[str | None] = mapped_column(String(100))

@@ -107,6 +107,15 @@ PROFILE_FIELDS: tuple[Field, ...] = (
     Field("source", "string", "profile", "Traffic source of the current session."),
     Field("medium", "string", "profile", "Traffic medium of the current session."),
     Field("campaign", "string", "profile", "Campaign of the current session."),
+    Field(
+        "channel",
+        "string",
+        "profile",
+        "Traffic channel of the current session (paid_social, organic, email, ...).",
+    ),
+    Field(
+        "first_channel", "string", "profile", "Traffic channel of the first visit (acquisition)."
+    ),
     Field("device_type", "string", "profile", "Device class of the current session."),
     Field("country", "string", "profile", "Country of the current session."),
     Field("email_consent", "boolean", "profile", "E-mail marketing consent in force."),
@@ -129,6 +138,12 @@ EVENT_FIELDS: tuple[Field, ...] = (
     Field("source", "string", "event", "Traffic source."),
     Field("medium", "string", "event", "Traffic medium."),
     Field("campaign", "string", "event", "Campaign."),
+    Field(
+        "traffic_channel",
+        "string",
+        "event",
+        "Traffic channel the event shows (events.traffic_channel; unset: internal navigation).",
+    ),
     Field("device_type", "string", "event", "Device class."),
     Field("country", "string", "event", "Country."),
     Field("value", "number", "event", "Monetary value (order total, product price)."),

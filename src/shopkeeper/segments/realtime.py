@@ -54,6 +54,7 @@ class EventFacts:
     source: str | None = None
     medium: str | None = None
     campaign: str | None = None
+    traffic_channel: str | None = None
     device_type: str | None = None
     country: str | None = None
     value: float | None = None
@@ -323,3 +324,20 @@ def _event_test(node: Condition) -> EventTest:
         return lambda e: get(e) in members
     check = _predicate(node)
     return lambda e: check(get(e))
+
+
+# --- pieces for callers that explain a verdict (triggers' evidence) ----------------------------
+
+
+def event_filter(node: Condition) -> Callable[[EventFacts], bool]:
+    """An event filter (the ``where`` / ``of`` of an aggregate) as ``event -> bool``."""
+    return _event_test(node)
+
+
+def aggregate_value(
+    node: Count | Sum | Distinct | Share, events: Events, now: datetime
+) -> int | float | None:
+    """An aggregate's value over ``events`` at ``now`` (count, sum, distinct count or share;
+    a share with no events in its denominator is None), with the evaluators' meaning."""
+    value: int | float | None = _measure(node)({}, events, now)
+    return value

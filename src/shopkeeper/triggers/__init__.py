@@ -1,0 +1,1 @@
+"""Triggers: named behaviours evaluated as events arrive (rules: ``segments/triggers.py``)."""

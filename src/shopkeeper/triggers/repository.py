@@ -1,0 +1,149 @@
+"""Queries for triggers: a batch of people's recent events in one query, their past firings.
+
+Every query takes the identifiers of many people at once (chunked for the drivers' parameter
+limits), so evaluating a batch of arriving events costs a fixed handful of queries, not one
+per event or per person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, false, or_, select
+from sqlalchemy.orm import Session
+
+from shopkeeper.events.kinds import TRIGGER_FIRED
+from shopkeeper.models import Event, Identity, Product
+
+#: Identifiers per IN list (SQLite's default limit is 32,766 parameters; PostgreSQL's 65,535).
+CHUNK = 500
+
+
+def identities_of(
+    session: Session, customer_ids: Iterable[str]
+) -> dict[str, list[tuple[str, str]]]:
+    """``customer_id -> [(kind, value), ...]`` of the userIds and anonymousIds of each."""
+    wanted = sorted(set(customer_ids))
+    found: dict[str, list[tuple[str, str]]] = {}
+    for start in range(0, len(wanted), CHUNK):
+        rows = session.execute(
+            select(Identity.customer_id, Identity.kind, Identity.value).where(
+                Identity.customer_id.in_(wanted[start : start + CHUNK]),
+                Identity.kind.in_(("user_id", "anonymous_id")),
+            )
+        )
+        for customer_id, kind, value in rows:
+            found.setdefault(customer_id, []).append((kind, value))
+    return found
+
+
+def _owned_by(user_ids: Sequence[str], anonymous_ids: Sequence[str]) -> ColumnElement[bool]:
+    terms: list[ColumnElement[bool]] = []
+    if user_ids:
+        terms.append(Event.user_id.in_(user_ids))
+    if anonymous_ids:
+        terms.append(Event.anonymous_id.in_(anonymous_ids))
+    return or_(*terms) if terms else false()
+
+
+def _chunks(
+    keys: Sequence[tuple[str, str]],
+) -> Iterable[tuple[list[str], list[str]]]:
+    for start in range(0, len(keys), CHUNK):
+        part = keys[start : start + CHUNK]
+        yield (
+            [v for k, v in part if k == "user_id"],
+            [v for k, v in part if k == "anonymous_id"],
+        )
+
+
+#: What a trigger may look at in an event (``EventFacts``), plus who and which row.
+_EVENT_COLUMNS = (
+    Event.id,
+    Event.user_id,
+    Event.anonymous_id,
+    Event.timestamp,
+    Event.kind,
+    Event.sku,
+    Event.value,
+    Event.query,
+    Event.source,
+    Event.medium,
+    Event.campaign,
+    Event.traffic_channel,
+    Event.device_type,
+    Event.country,
+    Product.category_path.label("category"),
+    Product.brand,
+    Product.price_tier,
+)
+
+
+def recent_events(
+    session: Session,
+    keys: Sequence[tuple[str, str]],
+    start: datetime,
+    end: datetime,
+    kinds: Iterable[str] | None = None,
+) -> list[Row[Any]]:
+    """Events of these identifiers with ``start < timestamp <= end`` (of ``kinds`` only, when
+    given; trigger firings never), each with its product's category, brand and price tier;
+    one query per chunk of identifiers."""
+    wanted = Event.kind.in_(sorted(kinds)) if kinds is not None else Event.kind != TRIGGER_FIRED
+    rows: list[Row[Any]] = []
+    for user_ids, anonymous_ids in _chunks(keys):
+        rows.extend(
+            session.execute(
+                select(*_EVENT_COLUMNS)
+                .outerjoin(Product, Product.sku == Event.sku)
+                .where(
+                    _owned_by(user_ids, anonymous_ids),
+                    Event.timestamp > start,
+                    Event.timestamp <= end,
+                    wanted,
+                )
+            )
+        )
+    return rows
+
+
+def firings(session: Session, keys: Sequence[tuple[str, str]], *, limit: int) -> list[Event]:
+    """The newest ``limit`` ``trigger_fired`` events of these identifiers, newest first."""
+    found: list[Event] = []
+    for user_ids, anonymous_ids in _chunks(keys):
+        query = select(Event).where(_owned_by(user_ids, anonymous_ids), Event.kind == TRIGGER_FIRED)
+        query = query.order_by(Event.timestamp.desc(), Event.id.desc())
+        found.extend(session.scalars(query.limit(limit)))
+    found.sort(key=lambda e: (e.timestamp, e.id), reverse=True)
+    return found[:limit]
+
+
+def fired_since(
+    session: Session, keys: Sequence[tuple[str, str]], since: datetime
+) -> list[tuple[str | None, str | None, datetime, str]]:
+    """(userId, anonymousId, time, trigger name) of firings after ``since`` (cooldowns)."""
+    found: list[tuple[str | None, str | None, datetime, str]] = []
+    for user_ids, anonymous_ids in _chunks(keys):
+        rows = session.execute(
+            select(Event.user_id, Event.anonymous_id, Event.timestamp, Event.properties).where(
+                _owned_by(user_ids, anonymous_ids),
+                Event.kind == TRIGGER_FIRED,
+                Event.timestamp > since,
+            )
+        )
+        found.extend((u, a, at, str((props or {}).get("trigger"))) for u, a, at, props in rows)
+    return found
+
+
+def sweep_candidates(
+    session: Session, kinds: Iterable[str], start: datetime, end: datetime
+) -> list[tuple[str | None, str | None]]:
+    """Distinct (userId, anonymousId) pairs with an event of ``kinds`` in ``(start, end]``."""
+    rows = session.execute(
+        select(Event.user_id, Event.anonymous_id)
+        .where(Event.kind.in_(sorted(kinds)), Event.timestamp > start, Event.timestamp <= end)
+        .distinct()
+    )
+    return [(user_id, anonymous_id) for user_id, anonymous_id in rows]
