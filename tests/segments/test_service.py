@@ -270,3 +270,14 @@ def test_a_segment_changed_between_decide_and_record_is_skipped(
         report = shop.segments.record(s, decision)
     assert [(e.slug, e.size) for e in report.segments] == [("buyers", 2)]
     assert evaluate(shop, "big") == {"big": (2, 2, 0)}  # the next evaluation covers it
+
+
+def test_builtin_segments_install_once(shop: Shopkeeper) -> None:
+    from shopkeeper.segments.builtin import BUILTIN_SEGMENTS
+
+    with shop.db.transaction() as session:
+        assert shop.segments.install_builtin(session) == len(BUILTIN_SEGMENTS)
+    with shop.db.transaction() as session:
+        assert shop.segments.install_builtin(session) == 0
+        kinds = {s.kind for s in shop.segments.list(session)}
+    assert kinds == {"builtin"}

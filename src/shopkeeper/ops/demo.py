@@ -71,6 +71,11 @@ def load_demo_shop(shop: Shopkeeper, console: Console) -> int:
         f"loaded {summary.events:,} events and {summary.products:,} products "
         f"in {summary.seconds:.0f}s"
     )
+    with shop.db.transaction() as session:
+        added = shop.segments.install_builtin(session)
+    console.print(
+        f"installed {added} built-in segments (`shopkeeper segments evaluate` fills them)"
+    )
     with shop.db.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(Customer)) or 0)
 

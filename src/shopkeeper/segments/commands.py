@@ -67,6 +67,14 @@ def create(
     console.print(f"created [bold]{out.slug}[/bold] ({out.id}): {out.rule_text}")
 
 
+@segments_app.command("builtin")
+def builtin() -> None:
+    """Install the built-in traffic segments (tenure, channel, device, country, ...)."""
+    with closing(open_shop()) as shop, shop.db.transaction() as session:
+        added = shop.segments.install_builtin(session)
+    console.print(f"installed {added} built-in segments (the others were there already)")
+
+
 @segments_app.command("list")
 def list_segments(as_json: bool = JSON) -> None:
     """Stored segments with their current size."""

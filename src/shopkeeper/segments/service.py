@@ -184,6 +184,26 @@ class SegmentService:
         session.flush()
         return segment
 
+    def install_builtin(self, session: Session) -> int:
+        """Store the built-in traffic segments (tenure, channel, device, ...) that are missing;
+        idempotent, and a shop's edits to an installed one are kept. Returns how many were
+        added."""
+        from shopkeeper.segments.builtin import BUILTIN_SEGMENTS
+
+        added = 0
+        for builtin in BUILTIN_SEGMENTS:
+            if not repository.slug_taken(session, builtin.slug):
+                self.create(
+                    session,
+                    builtin.name,
+                    builtin.rule,
+                    description=builtin.description,
+                    kind="builtin",
+                    slug=builtin.slug,
+                )
+                added += 1
+        return added
+
     def get(self, session: Session, key: str) -> Segment:
         """A segment by id or slug, or :class:`NotFound`."""
         segment = repository.find(session, key)
