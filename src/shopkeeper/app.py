@@ -28,6 +28,7 @@ ROUTERS = (
     "shopkeeper.quality.endpoints",
     "shopkeeper.analytics.endpoints",
     "shopkeeper.recommendations.endpoints",
+    "shopkeeper.personas.endpoints",
 )
 
 

@@ -46,6 +46,7 @@ COMMAND_MODULES = (
     "shopkeeper.quality.commands",
     "shopkeeper.analytics.commands",
     "shopkeeper.recommendations.commands",
+    "shopkeeper.personas.commands",
 )
 
 

@@ -56,6 +56,10 @@ REQUIRED: dict[str, str] = {
     "GET /v1/analytics/clv": "read",
     "GET /v1/analytics/kpis": "read",
     "GET /v1/analytics/cohorts": "read",
+    # personas
+    "GET /v1/personas": "read",
+    "POST /v1/personas/fit": "admin",
+    "GET /v1/personas/{}/members": "read",
     # administration
     "* /v1/keys*": "admin",
     "* /v1/merges*": "admin",

@@ -7,6 +7,7 @@ from shopkeeper.models.customers import Consent, Customer, Identity, Merge
 from shopkeeper.models.events import Event
 from shopkeeper.models.keys import SCOPES, ApiKey, AuditEntry
 from shopkeeper.models.orders import CHANNELS, STATUSES, Order, OrderLine
+from shopkeeper.models.personas import CustomerPersona, PersonaModel
 
 __all__ = [
     "CHANNELS",
@@ -17,12 +18,14 @@ __all__ = [
     "Base",
     "Consent",
     "Customer",
+    "CustomerPersona",
     "CustomerScore",
     "Event",
     "Identity",
     "Merge",
     "Order",
     "OrderLine",
+    "PersonaModel",
     "Product",
     "new_id",
 ]

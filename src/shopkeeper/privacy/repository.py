@@ -55,10 +55,13 @@ PERSONAL_TABLES: dict[str, str] = {
     "orders": "anonymise",
     "audit_log": "pseudonymise",
     "customer_scores": "delete",
+    "customer_personas": "delete",
 }
 
 #: Tables that hold nothing about a person (order lines are reached through anonymised orders).
-NON_PERSONAL_TABLES: frozenset[str] = frozenset({"products", "api_keys", "order_lines"})
+NON_PERSONAL_TABLES: frozenset[str] = frozenset(
+    {"products", "api_keys", "order_lines", "persona_models"}
+)
 
 #: Largest number of values put in one ``IN (...)`` list (SQLite's limit is 32766 variables).
 CHUNK = 1000
