@@ -9,10 +9,11 @@ row per customer, which the segment rule field ``persona`` reads (batch: the
 ``customer_id, persona`` table of :meth:`PersonaService.personas_table`; real time:
 :meth:`PersonaService.persona_of`). The service never commits.
 
-Measured on the simulator (see ``tests/personas/test_acceptance.py`` and BENCHMARKS.md):
+Measured on the simulator (``tests/personas/test_acceptance.py``; README, Personas):
 clustering customers with at least 5 sessions recovers the planted personas with an adjusted
-Rand index of 0.84-0.86; customers with one or two sessions carry too little behaviour to tell
-a one-off buyer from a window shopper, and are assigned, not fitted.
+Rand index of 0.81-0.82; customers with one or two sessions carry too little behaviour to tell
+a one-off buyer from a window shopper, and are assigned, not fitted (ARI 0.54-0.55 over every
+customer with a session).
 """
 
 from __future__ import annotations
