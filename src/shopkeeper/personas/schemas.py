@@ -21,8 +21,8 @@ class PersonaOut(BaseModel):
 
     id: int = Field(description="Persona number within its model (0 = largest).")
     name: str
-    size: int
-    share: float
+    size: int = Field(description="Customers of the persona among those the model was fitted on.")
+    share: float = Field(description="``size`` over the customers the model was fitted on.")
     revenue_per_customer: float
     revenue_share: float
     text: str
