@@ -18,7 +18,7 @@ from sqlalchemy import select
 from shopkeeper.application import Shopkeeper
 from shopkeeper.models import CustomerPersona
 from shopkeeper.personas.clustering import adjusted_rand
-from shopkeeper.personas.service import FitOptions
+from shopkeeper.personas.options import FitOptions
 from tests.personas.conftest import simulate
 
 CUSTOMERS, DAYS, SEED = 400, 365, 2

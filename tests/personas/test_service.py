@@ -13,7 +13,7 @@ from shopkeeper.application import Shopkeeper
 from shopkeeper.db import MIGRATIONS_DIR, Database
 from shopkeeper.errors import Invalid, NotFound, Unavailable
 from shopkeeper.models import CustomerPersona, PersonaModel
-from shopkeeper.personas.service import FitOptions
+from shopkeeper.personas.options import FitOptions
 from shopkeeper.settings import Settings
 from tests.personas.conftest import SimulatedShop
 

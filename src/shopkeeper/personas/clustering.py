@@ -38,10 +38,10 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
+from shopkeeper.personas.options import METHODS, Method
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
-Method = Literal["kmeans", "gmm", "auto"]
-METHODS: tuple[Method, ...] = ("kmeans", "gmm", "auto")
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from rich.table import Table
 
 from shopkeeper.cli import app, console, open_shop
 from shopkeeper.personas.charts import persona_map
+from shopkeeper.personas.options import STEPS, FitOptions
 from shopkeeper.personas.schemas import PersonaModelOut
-from shopkeeper.personas.service import STEPS, FitOptions
 
 personas_app = typer.Typer(
     help="Cluster customers into personas that explain themselves.",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Query
 
 from shopkeeper.dependencies import AdminKey, ReadKey, ShopDep
+from shopkeeper.personas.options import FitOptions
 from shopkeeper.personas.schemas import FitRequest, MembersOut, PersonaModelOut
-from shopkeeper.personas.service import FitOptions
 
 router = APIRouter(prefix="/v1/personas", tags=["personas"])
 

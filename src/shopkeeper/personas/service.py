@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import importlib
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +33,9 @@ from shopkeeper.errors import Invalid, NotFound, Unavailable
 from shopkeeper.models import Order, PersonaModel
 from shopkeeper.personas import repository
 from shopkeeper.personas.cards import PersonaCard, describe_clusters
-from shopkeeper.personas.clustering import Clustering, ClusteringConfig, Method, fit_clusters
+from shopkeeper.personas.clustering import Clustering, ClusteringConfig, fit_clusters
 from shopkeeper.personas.features import Feature, all_features, feature_table, top_categories
+from shopkeeper.personas.options import STEPS, FitOptions, Progress
 from shopkeeper.personas.schemas import (
     MembersOut,
     PersonaModelOut,
@@ -49,23 +49,8 @@ if TYPE_CHECKING:
 
     from shopkeeper.application import Shopkeeper
 
-#: Called with (step, steps done, steps in all) as a fit goes.
-Progress = Callable[[str, int, int], None]
-STEPS = ("loading the store", "computing features", "clustering", "writing cards", "storing")
 CATEGORY_FEATURES = 8
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
-
-
-@dataclass(frozen=True)
-class FitOptions:
-    """What ``fit`` does. ``k=None`` chooses k (silhouette for k-means, BIC for a mixture)."""
-
-    method: Method = "auto"
-    k: int | None = None
-    seed: int = 0
-    min_sessions: int = 5
-    bootstrap_rounds: int = 5
-    k_max: int = 10
 
 
 @dataclass(frozen=True)
