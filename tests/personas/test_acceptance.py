@@ -24,7 +24,7 @@ from tests.personas.conftest import simulate
 CUSTOMERS, DAYS, SEED = 400, 365, 2
 
 
-@pytest.mark.slow  # ~20 s of CPU: a year of 400 simulated customers goes through ingest
+@pytest.mark.slow  # ~20 s: a year of 400 simulated customers goes through ingest
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_personas_recover_the_planted_ones(shop: Shopkeeper, tmp_path: Path) -> None:
     sim = simulate(shop, tmp_path, CUSTOMERS, DAYS, SEED)

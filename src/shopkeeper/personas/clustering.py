@@ -54,7 +54,9 @@ class ClusteringConfig:
         k_min: Smallest k tried.
         k_max: Largest k tried.
         sample: Rows used to choose k and to measure stability (all rows when fewer).
-        n_init: Restarts per fit (best kept).
+        n_init: Restarts per fit (best kept). With 4, the simulator's personas came out at ARI
+            0.71-0.85 depending on row order alone (a local optimum merges two personas); 10
+            kept every one of eight orders and seeds at 0.81 or more.
         bootstrap_rounds: Refits for the stability estimate (0 skips it).
     """
 
@@ -63,7 +65,7 @@ class ClusteringConfig:
     k_min: int = 2
     k_max: int = 10
     sample: int = 4000
-    n_init: int = 4
+    n_init: int = 10
     bootstrap_rounds: int = 5
 
     def __post_init__(self) -> None:
