@@ -6,6 +6,7 @@ Examples::
     python -m benchmarks --only ingest --backend postgresql
     python -m benchmarks --only profile --store-dir /tmp/bench-stores   # keep/reuse the 2M store
     python -m benchmarks --quick                           # seconds-long smoke run
+    python -m benchmarks --only personas                   # clustering 100k customers
 
 Each run prints a Markdown table and writes ``benchmarks/results/<benchmark>-<backend>.json``
 (``-quick`` appended for smoke runs) with the figures, the parameters and the machine.
@@ -39,6 +40,7 @@ HEADLINES = {
     ),
     "latency": ("achieved_rate", "p50_ms", "p90_ms", "p99_ms", "max_ms", "server_cpu_cores"),
     "profile": ("store_customers", "store_events", "achieved_rate", "p50_ms", "p99_ms", "max_ms"),
+    "personas": ("customers", "k", "ari_vs_planted", "stability", "fit_wall_s", "fit_cpu_s"),
 }
 
 

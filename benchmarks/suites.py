@@ -251,4 +251,12 @@ def profile(options: Options) -> dict[str, Any]:
     }
 
 
-SUITES = {"ingest": ingest, "latency": latency, "profile": profile}
+def personas(options: Options) -> dict[str, Any]:
+    """Clustering time on ``--customers`` synthesised customers (no store involved)."""
+    from benchmarks.personas_bench import run as run_personas
+
+    row = run_personas(5_000 if options.quick else options.customers)
+    return {**row, "backend": options.backend}
+
+
+SUITES = {"ingest": ingest, "latency": latency, "profile": profile, "personas": personas}

@@ -30,6 +30,7 @@ ROUTERS = (
     "shopkeeper.recommendations.endpoints",
     "shopkeeper.segments.endpoints",
     "shopkeeper.triggers.endpoints",
+    "shopkeeper.personas.endpoints",
 )
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from shopkeeper.events.service import EventService
     from shopkeeper.identities.service import IdentityGraph
     from shopkeeper.orders.service import OrderService
+    from shopkeeper.personas.service import PersonaService
     from shopkeeper.privacy.service import PrivacyService
     from shopkeeper.recommendations.service import RecommendationService
     from shopkeeper.segments.service import SegmentService
@@ -116,3 +117,9 @@ class Shopkeeper:
         from shopkeeper.triggers.service import TriggerService
 
         return TriggerService(self)
+
+    @cached_property
+    def personas(self) -> PersonaService:
+        from shopkeeper.personas.service import PersonaService
+
+        return PersonaService(self)

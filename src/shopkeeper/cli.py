@@ -48,6 +48,7 @@ COMMAND_MODULES = (
     "shopkeeper.recommendations.commands",
     "shopkeeper.segments.commands",
     "shopkeeper.triggers.commands",
+    "shopkeeper.personas.commands",
 )
 
 

@@ -68,6 +68,10 @@ REQUIRED: dict[str, str] = {
     "POST /v1/segments/{}/evaluate": "admin",
     "GET /v1/segments/{}/export.csv": "admin",
     "GET /v1/segments*": "read",
+    # personas
+    "GET /v1/personas": "read",
+    "POST /v1/personas/fit": "admin",
+    "GET /v1/personas/{}/members": "read",
     # administration
     "* /v1/keys*": "admin",
     "* /v1/merges*": "admin",

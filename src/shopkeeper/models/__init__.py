@@ -7,6 +7,7 @@ from shopkeeper.models.customers import Consent, Customer, Identity, Merge
 from shopkeeper.models.events import Event, Projection
 from shopkeeper.models.keys import SCOPES, ApiKey, AuditEntry
 from shopkeeper.models.orders import CHANNELS, STATUSES, Order, OrderLine
+from shopkeeper.models.personas import CustomerPersona, PersonaModel
 from shopkeeper.models.segments import SEGMENT_KINDS, Segment, SegmentMembership, SegmentSize
 
 __all__ = [
@@ -19,12 +20,14 @@ __all__ = [
     "Base",
     "Consent",
     "Customer",
+    "CustomerPersona",
     "CustomerScore",
     "Event",
     "Identity",
     "Merge",
     "Order",
     "OrderLine",
+    "PersonaModel",
     "Product",
     "Projection",
     "Segment",

@@ -57,11 +57,20 @@ PERSONAL_TABLES: dict[str, str] = {
     "audit_log": "pseudonymise",
     "customer_scores": "delete",
     "segment_memberships": "delete",
+    "customer_personas": "delete",
 }
 
 #: Tables that hold nothing about a person (order lines are reached through anonymised orders).
 NON_PERSONAL_TABLES: frozenset[str] = frozenset(
-    {"products", "api_keys", "order_lines", "projections", "segments", "segment_sizes"}
+    {
+        "products",
+        "api_keys",
+        "order_lines",
+        "projections",
+        "segments",
+        "segment_sizes",
+        "persona_models",
+    }
 )
 
 #: Largest number of values put in one ``IN (...)`` list (SQLite's limit is 32766 variables).

@@ -61,6 +61,8 @@ class Scores:
     rfm_segment: str | None = None
     clv: float | None = None
     p_alive: float | None = None
+    #: The customer's persona under the current persona model (``customer_personas``).
+    persona: str | None = None
 
 
 def affinity_fields(names: Iterable[str]) -> list[tuple[str, str, str]]:
@@ -106,6 +108,7 @@ def profile_facts(
             "rfm_segment": scores.rfm_segment,
             "clv": scores.clv,
             "p_alive": scores.p_alive,
+            "persona": scores.persona,
         }
     attributed = next((e for e in events if e.source is not None), None)
     if attributed is not None:
@@ -137,7 +140,7 @@ class Inputs:
     orders: ir.Table  # customer_id, timestamp, status, amount
     lines: ir.Table  # customer_id, timestamp, category, brand, price_tier (purchased lines)
     events: ir.Table  # customer_id, timestamp, kind, session_id, <event fields>
-    scores: ir.Table  # customer_id, rfm_r, rfm_f, rfm_m, rfm_segment, clv, p_alive
+    scores: ir.Table  # customer_id, rfm_r, rfm_f, rfm_m, rfm_segment, clv, p_alive, persona
 
 
 def profile_table(
@@ -207,7 +210,7 @@ def profile_table(
         "email_consent": table.email_consent.fill_null(False),
     }
     keep = [
-        "rfm_r", "rfm_f", "rfm_m", "rfm_segment", "clv", "p_alive",
+        "rfm_r", "rfm_f", "rfm_m", "rfm_segment", "clv", "p_alive", "persona",
         "source", "medium", "campaign", "device_type", "country",
     ]  # fmt: skip
     keep += [name for name, _, _ in affinity_fields(fields)]

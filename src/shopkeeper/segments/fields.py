@@ -104,6 +104,7 @@ PROFILE_FIELDS: tuple[Field, ...] = (
     Field("rfm_m", "integer", "profile", "RFM monetary score 1-5."),
     Field("clv", "number", "profile", "Predicted customer lifetime value."),
     Field("p_alive", "number", "profile", "Probability the customer is still active (BG/NBD)."),
+    Field("persona", "string", "profile", "Persona name under the current persona model."),
     Field("source", "string", "profile", "Traffic source of the current session."),
     Field("medium", "string", "profile", "Traffic medium of the current session."),
     Field("campaign", "string", "profile", "Campaign of the current session."),

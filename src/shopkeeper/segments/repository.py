@@ -25,6 +25,7 @@ from shopkeeper.events.kinds import SYSTEM_KINDS
 from shopkeeper.models import (
     Consent,
     Customer,
+    CustomerPersona,
     CustomerScore,
     Event,
     Identity,
@@ -85,6 +86,7 @@ SCHEMAS = {
             ("rfm_segment", pa.string()),
             ("clv", pa.float64()),
             ("p_alive", pa.float64()),
+            ("persona", pa.string()),
         ]
     ),
 }
@@ -411,14 +413,24 @@ def load(session: Session, con: BaseBackend) -> dict[str, int]:
         .join(Product, Product.sku == OrderLine.sku)
         .where(Order.status.in_(PURCHASED), OrderLine.is_product)
     )
-    scores = select(
-        CustomerScore.customer_id,
-        CustomerScore.rfm_r,
-        CustomerScore.rfm_f,
-        CustomerScore.rfm_m,
-        CustomerScore.rfm_segment,
-        CustomerScore.clv,
-        CustomerScore.p_alive,
+    # written-back traits: RFM/CLV scores and the current persona, for whoever has either
+    scores = (
+        select(
+            Customer.id.label("customer_id"),
+            CustomerScore.rfm_r,
+            CustomerScore.rfm_f,
+            CustomerScore.rfm_m,
+            CustomerScore.rfm_segment,
+            CustomerScore.clv,
+            CustomerScore.p_alive,
+            CustomerPersona.persona,
+        )
+        .select_from(Customer)
+        .outerjoin(CustomerScore, CustomerScore.customer_id == Customer.id)
+        .outerjoin(CustomerPersona, CustomerPersona.customer_id == Customer.id)
+        .where(
+            or_(CustomerScore.customer_id.is_not(None), CustomerPersona.customer_id.is_not(None))
+        )
     )
     tables = {
         "people": people,

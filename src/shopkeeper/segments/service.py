@@ -45,6 +45,7 @@ from shopkeeper.customers.profile import EVENT_WINDOW
 from shopkeeper.errors import Conflict, Invalid, NotFound
 from shopkeeper.events import repository as events_repository
 from shopkeeper.models import Segment, new_id
+from shopkeeper.personas.repository import persona_of
 from shopkeeper.segments import facts, repository
 from shopkeeper.segments.batch import BatchEvaluator
 from shopkeeper.segments.fields import DEFAULT_REGISTRY, FieldRegistry
@@ -513,16 +514,18 @@ class SegmentService:
         )
         events = [EventFacts(**row) for row in rows]
         score = score_of(session, customer.id)
+        persona = persona_of(session, customer.id)
         scores = (
             facts.Scores(
-                rfm_r=score.rfm_r,
-                rfm_f=score.rfm_f,
-                rfm_m=score.rfm_m,
-                rfm_segment=score.rfm_segment,
-                clv=score.clv,
-                p_alive=score.p_alive,
+                rfm_r=score.rfm_r if score else None,
+                rfm_f=score.rfm_f if score else None,
+                rfm_m=score.rfm_m if score else None,
+                rfm_segment=score.rfm_segment if score else None,
+                clv=score.clv if score else None,
+                p_alive=score.p_alive if score else None,
+                persona=persona,
             )
-            if score is not None
+            if score is not None or persona is not None
             else None
         )
         return facts.profile_facts(profile, scores, events, now), events
