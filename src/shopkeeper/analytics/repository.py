@@ -30,6 +30,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
+from shopkeeper.analytics import engine
 from shopkeeper.models import Customer, CustomerScore, Event, Identity, Order, OrderLine
 
 #: Statuses loaded; ``counted`` marks the ones that are revenue (refunded orders are loaded
@@ -184,7 +185,7 @@ def load(
     counts = {}
     for name in tables:
         table = queries[name]()
-        con.create_table(name, table, temp=True, overwrite=True)
+        engine.register(con, name, table)
         counts[name] = table.num_rows
     return counts
 
