@@ -244,7 +244,9 @@ def _bgnbd_ll_grad(theta: FloatArray, d: _BgData) -> tuple[float, FloatArray]:
     d_r -= _dot(w3, log_alpha_t) + _dot(w4, log_alpha_tx)
     d_alpha -= _dot(rx, w3 / (alpha + d.t_obs) + w4 / (alpha + d.tx))
     d_a += float(w4.sum()) / a
-    w4_per_x = np.bincount(d.x_levels.index, weights=w4, minlength=d.x_levels.values.size)
+    w4_per_x: FloatArray = np.bincount(
+        d.x_levels.index, weights=w4, minlength=d.x_levels.values.size
+    ).astype(np.float64)
     d_b -= _dot(w4_per_x, 1.0 / (b + d.x_levels.values - 1))
     return ll, np.array([d_r, d_alpha, d_a, d_b])
 
