@@ -307,6 +307,11 @@ def main() -> None:
             print(f"{case}: killed after {args.timeout:.0f} s", file=sys.stderr)
             results.append({"case": case, "timeout": args.timeout})
             continue
+        except subprocess.CalledProcessError as exc:
+            last = (exc.stderr or "").strip().splitlines()[-1:] or ["?"]
+            print(f"{case}: failed: {last[0]}", file=sys.stderr)
+            results.append({"case": case, "failed": last[0]})
+            continue
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(f"done {case} in {time.perf_counter() - began:.0f} s", file=sys.stderr)
         print(json.dumps(results[-1]), file=sys.stderr)
@@ -330,6 +335,9 @@ def table_markdown(results: list[dict[str, Any]]) -> str:
         engine = "DuckDB (Ibis) + shopkeeper" if impl == "ours" else "lifetimes 0.11.3"
         if "timeout" in res:
             lines.append(f"| {name} | {engine} | killed after {res['timeout']:.0f} s |")
+            continue
+        if "failed" in res:
+            lines.append(f"| {name} | {engine} | failed: {res['failed']} |")
             continue
         st, cpu = res["stages"], res["cpu"]
         cells = " | ".join(f"{st[s]:.2f}" if s in st else "–" for s in STAGES)
