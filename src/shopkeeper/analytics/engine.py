@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -57,7 +59,7 @@ def connect(settings: Settings) -> BaseBackend:
         con.raw_sql("SET TimeZone = 'UTC'")  # days are UTC calendar days on every engine
         return con
     if settings.analytics_engine == "spark":
-        session = spark_session(settings.spark_master).newSession()
+        session = spark_session(settings.spark_master, settings.data_dir).newSession()
         return ibis.pyspark.connect(session)
     raise BadRequest(
         f"unknown analytics engine {settings.analytics_engine!r}; use duckdb or spark",
@@ -88,8 +90,12 @@ def close(con: BaseBackend) -> None:
     con.disconnect()
 
 
-def spark_session(master: str) -> Any:
-    """The process-wide Spark session for ``master``, started (quietly) on first use."""
+def spark_session(master: str, data_dir: Path | None = None) -> Any:
+    """The process-wide Spark session for ``master``, started (quietly) on first use.
+
+    Spark creates its (unused: we only register temporary views) warehouse directory at
+    start; it goes under ``data_dir`` instead of the working directory.
+    """
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -105,6 +111,7 @@ def spark_session(master: str) -> Any:
             # A local session talks to itself only; without this Spark looks up the host's
             # public address and warns when the host name resolves to loopback.
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        warehouse = (data_dir or Path(tempfile.gettempdir())) / "spark-warehouse"
         cores = local.group(2) if local and local.group(2) not in (None, "*") else None
         partitions = cores or str(os.cpu_count() or 2)
         session = (
@@ -117,6 +124,7 @@ def spark_session(master: str) -> Any:
             .config("spark.default.parallelism", partitions)
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.sql.adaptive.enabled", "true")
+            .config("spark.sql.warehouse.dir", str(warehouse.resolve()))
             .getOrCreate()
         )
         session.sparkContext.setLogLevel("ERROR")
