@@ -6,9 +6,10 @@ import subprocess
 import sys
 
 
-def test_rfm_and_clv_import_no_engine_web_or_database() -> None:
+def test_rfm_clv_and_advocacy_import_no_engine_web_or_database() -> None:
     code = (
-        "import sys, shopkeeper.analytics.rfm, shopkeeper.analytics.clv; "
+        "import sys, shopkeeper.analytics.rfm, shopkeeper.analytics.clv, "
+        "shopkeeper.analytics.advocacy; "
         "print(sorted(m for m in ('ibis', 'sqlalchemy', 'fastapi', 'duckdb', 'pandas') "
         "if m in sys.modules))"
     )

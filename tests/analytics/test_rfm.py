@@ -12,7 +12,7 @@ from ibis.backends import BaseBackend
 from shopkeeper.analytics import rfm, summary
 from shopkeeper.analytics.rfm import Segment
 from shopkeeper.errors import Invalid
-from tests.analytics.conftest import arrow_table
+from tests.analytics.conftest import arrow_table, register
 
 REFERENCE = date(2026, 11, 1)
 
@@ -47,7 +47,7 @@ def hand_orders() -> pd.DataFrame:
 
 
 def test_hand_computed_rfm_from_orders(engine: BaseBackend) -> None:
-    table = engine.create_table("orders", arrow_table(hand_orders()))
+    table = register(engine, "orders", arrow_table(hand_orders()))
     inputs = summary.rfm_inputs(table, REFERENCE).to_pandas().sort_values("customer_id")
     assert inputs["customer_id"].tolist() == list(HAND)
     for row in inputs.itertuples():

@@ -11,7 +11,7 @@ from ibis.backends import BaseBackend
 
 from shopkeeper.analytics import summary
 from shopkeeper.errors import Invalid
-from tests.analytics.conftest import CDNOW_END, arrow_table
+from tests.analytics.conftest import CDNOW_END, arrow_table, register
 
 DAY0 = datetime(2026, 1, 1, 23, 30, tzinfo=UTC)  # late evening: days must not round up
 
@@ -25,7 +25,8 @@ def at(days: int) -> datetime:
 
 
 def test_customer_summary_known_answer(engine: BaseBackend) -> None:
-    table = engine.create_table(
+    table = register(
+        engine,
         "tx",
         arrow_table(
             tx(
@@ -61,7 +62,7 @@ def test_customer_summary_known_answer(engine: BaseBackend) -> None:
 
 
 def test_rejects_missing_columns_and_bad_units(engine: BaseBackend) -> None:
-    table = engine.create_table("bad", arrow_table(tx([("x", at(0), 1.0)]).drop(columns="amount")))
+    table = register(engine, "bad", arrow_table(tx([("x", at(0), 1.0)]).drop(columns="amount")))
     with pytest.raises(Invalid) as excinfo:
         summary.customer_summary(table, date(2026, 2, 1))
     assert excinfo.value.detail == {"field": ["amount"]}
@@ -72,7 +73,8 @@ def test_rejects_missing_columns_and_bad_units(engine: BaseBackend) -> None:
 
 
 def test_rfm_inputs_window_and_reference(engine: BaseBackend) -> None:
-    table = engine.create_table(
+    table = register(
+        engine,
         "tx",
         arrow_table(
             tx(
@@ -111,7 +113,7 @@ def test_rfm_inputs_window_and_reference(engine: BaseBackend) -> None:
 def test_cdnow_summary_equals_lifetimes(
     engine: BaseBackend, cdnow_sample: pd.DataFrame, lifetimes_summary: pd.DataFrame
 ) -> None:
-    table = engine.create_table("cdnow", arrow_table(cdnow_sample))
+    table = register(engine, "cdnow", arrow_table(cdnow_sample))
     got = summary.customer_summary(table, CDNOW_END, unit_days=7).to_pandas()
     got = got.set_index("customer_id").sort_index()
     assert len(got) == 2357

@@ -73,7 +73,10 @@ def rfm(
 def clv(
     horizon_months: int = typer.Option(12, "--horizon-months", min=1, max=120),
     calibration_end: datetime | None = typer.Option(
-        None, "--calibration-end", formats=["%Y-%m-%d"], help="Fit on orders up to this day."
+        None,
+        "--calibration-end",
+        formats=["%Y-%m-%d"],
+        help="Fit on orders up to this day (default: the last order's day).",
     ),
     limit: int = LIMIT,
     as_json: bool = JSON,

@@ -60,7 +60,9 @@ def clv(
     shop: ShopDep,
     _key: ReadKey,
     horizon_months: int = Query(12, ge=1, le=120),
-    calibration_end: date | None = Query(None, description="Fit on orders up to this day."),
+    calibration_end: date | None = Query(
+        None, description="Fit on orders up to this day (default: the last order's day)."
+    ),
     limit: int = Limit,
 ) -> ClvReport:
     """BG/NBD + Gamma-Gamma lifetime value with a 90 % interval; highest value first."""

@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from shopkeeper.events.kinds import SYSTEM_KINDS
+from shopkeeper.analytics import engine
 from shopkeeper.models import Customer, CustomerScore, Event, Identity, Order, OrderLine
 
 #: Statuses loaded; ``counted`` marks the ones that are revenue (refunded orders are loaded
@@ -198,7 +199,7 @@ def load(
     counts = {}
     for name in tables:
         table = queries[name]()
-        con.create_table(name, table, temp=True, overwrite=True)
+        engine.register(con, name, table)
         counts[name] = table.num_rows
     return counts
 

@@ -89,6 +89,28 @@ class ClvReport(BaseModel):
     customers: list[ClvCustomer]
 
 
+class ClvHoldout(BaseModel):
+    """How well CLV ranks customers: the holdout revenue captured by the top decile.
+
+    Customers are those with a counted order on or before ``calibration_end``; the top decile
+    is the tenth of them (rounded up) with the highest predicted CLV over the holdout length,
+    and ``top_decile_share`` is their share of those customers' revenue in the holdout
+    (``calibration_end``, ``holdout_end``]. ``past_spend_share`` is the same for the tenth who
+    had spent most by ``calibration_end`` (the naive baseline). ``new_customer_revenue`` is
+    holdout revenue from customers first seen in the holdout, whom no model can rank.
+    """
+
+    calibration_end: date
+    holdout_end: date
+    horizon_months: int
+    customers: int
+    top_decile_customers: int
+    holdout_revenue: float
+    top_decile_share: float
+    past_spend_share: float
+    new_customer_revenue: float
+
+
 class KpiDefinition(BaseModel):
     name: str
     tag: str
@@ -122,6 +144,10 @@ class ValuedCustomer(BaseModel):
     m: int
     monetary_total: float
     advocacy_actions: int
+    orders: int = 0
+    engagement_points: float = 0.0
+    advocacy_score: float = 0.0
+    """Engagement per order weighted by value (see :mod:`shopkeeper.analytics.advocacy`)."""
 
 
 class WriteBackResult(BaseModel):
