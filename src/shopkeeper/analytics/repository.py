@@ -30,8 +30,8 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
-from shopkeeper.events.kinds import SYSTEM_KINDS
 from shopkeeper.analytics import engine
+from shopkeeper.events.kinds import SYSTEM_KINDS
 from shopkeeper.models import Customer, CustomerScore, Event, Identity, Order, OrderLine
 
 #: Statuses loaded; ``counted`` marks the ones that are revenue (refunded orders are loaded
