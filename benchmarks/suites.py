@@ -84,7 +84,7 @@ def ingest(options: Options) -> dict[str, Any]:
         )
         result, server_cores = _load(store, spec, timeout=duration + 600)
         lag_at_end = store.projection_lag()
-        drain_s = _wait_for_projection(store, timeout=1800)
+        drain_s = _wait_for_projection(store, timeout=120 if options.quick else 1800)
         store.stop()
         counts = store.counts()
     return {

@@ -172,3 +172,19 @@ def test_followers_get_applied_rows_after_commit_on_both_schedules(
     assert len(seen) == 1  # background: nothing applied yet, nothing followed
     background.events.projector.drain()
     assert seen == [["product_viewed"], ["product_viewed"]]
+
+
+def test_own_events_after_the_position_are_not_lag(shop: Shopkeeper) -> None:
+    shop.events.ingest([track(1)])
+    with shop.db.transaction() as session:
+        repository.insert_new(
+            session,
+            [
+                {
+                    **shop.events.prepare_all([track(2)], shop.clock.now())[0][0],
+                    "message_id": "fired-1",
+                    "kind": "trigger_fired",
+                }
+            ],
+        )
+    assert shop.events.projector.lag() == 0

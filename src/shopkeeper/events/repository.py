@@ -183,8 +183,11 @@ def events_after(session: Session, position: int, limit: int | None) -> list[dic
     return [dict(row) for row in session.execute(query).mappings()]
 
 
-def last_event_id(session: Session) -> int:
-    return session.execute(select(func.coalesce(func.max(Event.id), 0))).scalar_one()
+def count_after(session: Session, position: int, *, skipping: frozenset[str]) -> int:
+    """Events after ``position`` whose kind is not in ``skipping`` (a primary-key range)."""
+    return session.execute(
+        select(func.count()).where(Event.id > position, Event.kind.not_in(skipping))
+    ).scalar_one()
 
 
 def position_of(session: Session, name: str) -> int:
