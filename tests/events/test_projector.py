@@ -188,3 +188,12 @@ def test_own_events_after_the_position_are_not_lag(shop: Shopkeeper) -> None:
             ],
         )
     assert shop.events.projector.lag() == 0
+
+
+def test_inline_ingest_behind_a_backlog_applies_the_backlog_first(
+    background: Shopkeeper, shop: Shopkeeper
+) -> None:
+    _store_only(background, [order(1, "u-1")])  # pending: stored, facts not applied
+    shop.events.ingest([order(2, "u-2")])  # inline: must not jump the position past order 1
+    assert shop.events.projector.lag() == 0
+    assert _count(shop, Order) == 2
