@@ -20,7 +20,7 @@ serve: $(STAMP)
 	$(BIN)/shopkeeper serve $(ARGS)
 
 test: $(STAMP) ## the whole suite, SQLite and PostgreSQL
-	$(BIN)/pytest -n 2 $(ARGS)
+	OPENBLAS_NUM_THREADS=1 $(BIN)/pytest -n 2 $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

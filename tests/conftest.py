@@ -8,6 +8,10 @@ auth). On a developer's machine without it, PostgreSQL cases skip with a message
 from __future__ import annotations
 
 import os
+
+# One BLAS thread per test worker: two xdist workers on two cores plus OpenBLAS's own thread
+# pool oversubscribe the machine, and a tiny EASE inverse once spun for minutes that way.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
