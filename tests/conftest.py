@@ -8,12 +8,13 @@ auth). On a developer's machine without it, PostgreSQL cases skip with a message
 from __future__ import annotations
 
 import os
+import sys
 
 # One BLAS thread per test worker: two xdist workers on two cores plus OpenBLAS's own thread
 # pool oversubscribe the machine, and a tiny EASE inverse once spun for minutes that way.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from shopkeeper import cli
 from shopkeeper.app import create_app
 from shopkeeper.application import Shopkeeper
 from shopkeeper.clock import FixedClock
@@ -146,3 +148,25 @@ def shared_data() -> Path:
             )
         pytest.skip(f"real data not found at {SHARED_DATA} (clone with ../shared beside the repo)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def run(
+    shop: Shopkeeper, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, str, str]]:
+    """Run ``shopkeeper ARGS`` against the test store; returns (exit code, stdout, stderr)."""
+    monkeypatch.setenv("SHOPKEEPER_DATA_DIR", str(shop.settings.data_dir))
+    monkeypatch.setenv("SHOPKEEPER_DATABASE_URL", shop.settings.resolved_database_url)
+    monkeypatch.setattr(cli.console, "width", 200)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["shopkeeper", *args])
+        code = 0
+        try:
+            cli.main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

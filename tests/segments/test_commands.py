@@ -5,39 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from shopkeeper import cli
 from shopkeeper.application import Shopkeeper
 from tests.segments.store import Shop, build
 
 Run = Callable[..., tuple[int, str, str]]
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])  # the CLI only wires the service
-
-
-@pytest.fixture
-def run(
-    shop: Shopkeeper, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Run:
-    monkeypatch.setenv("SHOPKEEPER_DATA_DIR", str(shop.settings.data_dir))
-    monkeypatch.setenv("SHOPKEEPER_DATABASE_URL", shop.settings.resolved_database_url)
-    monkeypatch.setattr(cli.console, "width", 200)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["shopkeeper", *args])
-        code = 0
-        try:
-            cli.main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def test_segments_end_to_end(run: Run, shop: Shopkeeper, tmp_path: Path) -> None:

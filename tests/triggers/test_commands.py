@@ -3,38 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 
-import pytest
-
-from shopkeeper import cli
 from shopkeeper.application import Shopkeeper
 from tests.triggers.test_service import view
 
 Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def run(
-    shop: Shopkeeper, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Run:
-    """Run ``shopkeeper ARGS`` against the test store; returns (exit code, stdout, stderr)."""
-    monkeypatch.setenv("SHOPKEEPER_DATA_DIR", str(shop.settings.data_dir))
-    monkeypatch.setenv("SHOPKEEPER_DATABASE_URL", shop.settings.resolved_database_url)
-    monkeypatch.setattr(cli.console, "width", 200)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["shopkeeper", *args])
-        code = 0
-        try:
-            cli.main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def test_list(run: Run) -> None:
