@@ -43,7 +43,7 @@ def load(customers: int, days: int, triggers: str) -> dict[str, float]:
         data = Path(tmp)
         settings = Settings(
             data_dir=data, log_json=False, log_level="warning",
-            sqlite_synchronous="NORMAL", triggers=triggers,
+            sqlite_synchronous="NORMAL", triggers=triggers, triggers_max_age_days=0,
         )  # fmt: skip
         shop = Shopkeeper.open(settings, clock=FixedClock(datetime(2026, 11, 2, tzinfo=UTC)))
         shop.migrate()
@@ -60,7 +60,10 @@ def personas(customers: int, days: int) -> dict[str, dict[str, int]]:
     """Customers per planted persona for whom each trigger fired (ground truth: the simulator)."""
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        settings = Settings(data_dir=data, log_json=False, log_level="warning", triggers="on")
+        settings = Settings(
+            data_dir=data, log_json=False, log_level="warning", triggers="on",
+            triggers_max_age_days=0,  # a replayed history: fire as it would have live
+        )  # fmt: skip
         shop = Shopkeeper.open(settings, clock=FixedClock(datetime(2026, 11, 2, tzinfo=UTC)))
         shop.migrate()
         simulate_to_store(shop, customers, days, 7, data / "truth")

@@ -63,6 +63,7 @@ def _load() -> None:
 
 def main() -> None:
     from shopkeeper.ops.logging import configure_logging
+    from shopkeeper.ops.runtime import tune_gc
     from shopkeeper.settings import Settings
 
     try:
@@ -72,6 +73,7 @@ def main() -> None:
         sys.exit(2)
     configure_logging(settings.log_level, json=settings.log_json)
     _load()
+    tune_gc()
     try:
         app()
     except ShopkeeperError as exc:

@@ -96,6 +96,13 @@ class Settings(BaseSettings):
         description="Evaluate triggers (premium affinity, cart abandoned, ...) for the people "
         "behind each committed batch of events, after it is acknowledged.",
     )
+    triggers_max_age_days: float = Field(
+        7.0,
+        ge=0,
+        description="Triggers react to events that arrive at most this many days after they "
+        "happened; older ones (imports, backfills, replayed history) are stored and projected "
+        "but wake no trigger, as marketing tools do not start flows on history (0: no limit).",
+    )
     sqlite_synchronous: str = Field(
         "FULL",
         description="SQLite synchronous pragma: FULL survives power loss, NORMAL only "

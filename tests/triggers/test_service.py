@@ -121,6 +121,26 @@ def test_triggers_off(shop: Shopkeeper) -> None:
     assert count_fired(shop) == 0
 
 
+def test_history_older_than_the_age_limit_wakes_no_trigger(shop: Shopkeeper) -> None:
+    """An import of last month's views is stored and projected but fires nothing; the same
+    history replayed with no age limit fires as it would have live."""
+    month_ago = -60 * 24 * 30  # minutes before T0; the clock is T0 + 3 h
+    old = [view("old", f"t{i}", "premium", month_ago + i) for i in range(4)]
+    assert shop.events.ingest(old).accepted == 4
+    assert count_fired(shop) == 0
+    profile = shop.customers.profile(old[0]["anonymousId"])  # projected: the customer exists
+    assert profile.activity.first_seen is not None
+
+    replay = Shopkeeper(
+        settings=shop.settings.model_copy(update={"triggers_max_age_days": 0}),
+        db=shop.db,
+        clock=shop.clock,
+    )
+    again = [view("again", f"t{i}", "premium", month_ago + i) for i in range(4)]
+    replay.events.ingest(again)
+    assert [f.trigger for f in fired(shop, "again")] == ["premium_affinity"]
+
+
 def test_api(shop: Shopkeeper, client: TestClient, keys: dict[str, str]) -> None:
     assert shop.events.writer.running  # the app's writer: triggers run after the answer
     shop.events.ingest([view("p5", f"t{i}", "premium", i) for i in range(4)])

@@ -16,13 +16,16 @@ from fastapi import FastAPI
 from shopkeeper.app import create_app
 from shopkeeper.application import Shopkeeper
 from shopkeeper.ops.logging import configure_logging
+from shopkeeper.ops.runtime import tune_gc
 
 
 def app_from_environment() -> FastAPI:
     """The app factory each worker process calls (settings from the environment)."""
     shop = Shopkeeper.open()
     configure_logging(shop.settings.log_level, json=shop.settings.log_json)
-    return create_app(shop)
+    app = create_app(shop)
+    tune_gc()
+    return app
 
 
 def run(shop: Shopkeeper, *, host: str, port: int, workers: int | None = None) -> None:

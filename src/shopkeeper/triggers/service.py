@@ -3,13 +3,15 @@
 Flow for a committed batch (:meth:`TriggerService.react`, called once per batch by the
 event writer after the batch is acknowledged):
 
-1. keep the new events whose kind is a moment to evaluate some trigger (``Trigger.on``);
+1. keep the new events whose kind is a moment to evaluate some trigger (``Trigger.on``) and
+   that are recent (``triggers_max_age_days``: history imported today wakes nothing);
 2. resolve their userId / anonymousId to customers and load, in one query per 500
    identifiers, every event of those customers inside the widest trigger window before the
    earliest arriving event — with product category, brand and tier joined in;
 3. load their earlier ``trigger_fired`` events (cooldowns);
 4. for each person and trigger, evaluate at each arriving event's time (event time, not
-   the wall clock: a replayed or simulated history fires as it would have live), skipping
+   the wall clock: with no age limit a replayed or simulated history fires as it would
+   have live), skipping
    moments inside the cooldown of a firing, stored or just made;
 5. append one ``trigger_fired`` event per firing, with the trigger name and its evidence.
 
@@ -94,12 +96,19 @@ class TriggerService:
 
     def react(self, rows: Iterable[dict[str, Any]]) -> int:
         """Evaluate the triggers for the people behind newly stored event rows; store the
-        firings in a transaction of their own. Returns the number of firings."""
+        firings in a transaction of their own. Returns the number of firings.
+
+        Only events younger than ``triggers_max_age_days`` (by the clock) wake triggers: a
+        trigger is a reason to act now, and an import of last year's carts must not queue
+        last year's cart reminders. Replaying history on purpose sets the limit to 0."""
+        max_age = self.shop.settings.triggers_max_age_days
+        oldest = self.shop.clock.now() - timedelta(days=max_age) if max_age else None
         arrivals = [
             (row["timestamp"], row["kind"], row.get("user_id"), row.get("anonymous_id"))
             for row in rows
             if row["kind"] not in SYSTEM_KINDS
             and (self._kinds is None or row["kind"] in self._kinds)
+            and (oldest is None or row["timestamp"] >= oldest)
         ]
         if not arrivals:
             return 0
