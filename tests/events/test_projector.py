@@ -197,3 +197,33 @@ def test_inline_ingest_behind_a_backlog_applies_the_backlog_first(
     shop.events.ingest([order(2, "u-2")])  # inline: must not jump the position past order 1
     assert shop.events.projector.lag() == 0
     assert _count(shop, Order) == 2
+
+
+def test_events_after_reads_what_the_typed_columns_read(shop: Shopkeeper) -> None:
+    """The projector's driver-level read decodes JSON and times exactly as the column types."""
+    shop.events.ingest([order(1, "u-typed"), track(2, userId="u-typed")])
+    with shop.db.sessions() as session:
+        fast = repository.events_after(session, 0, None)
+        typed = [
+            dict(row)
+            for row in session.execute(
+                select(*repository.FACT_COLUMNS).order_by(Event.id)
+            ).mappings()
+        ]
+        assert fast == typed
+        assert fast[0]["timestamp"].tzinfo is not None
+        assert repository.events_after(session, fast[0]["id"], 1) == typed[1:2]
+
+
+def test_a_projector_process_applies_a_bulk_load(shop: Shopkeeper, settings: Settings) -> None:
+    """``ingest(project=False)`` only appends; the child process applies every fact."""
+    from shopkeeper.events.projector import ProjectorProcess
+
+    if shop.db.dialect == "sqlite" and ":memory:" in str(shop.db.url):
+        pytest.skip("a child process needs a store on disk")
+    with ProjectorProcess(shop, batch=2):
+        result = shop.events.ingest([order(i, f"u-bulk-{i}") for i in range(5)], project=False)
+        assert result.accepted == 5
+    with shop.db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Order)) == 5
+        assert repository.position_of(session, NAME) == session.scalar(select(func.max(Event.id)))

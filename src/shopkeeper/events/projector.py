@@ -59,19 +59,35 @@ class Projector:
     # -- applying --------------------------------------------------------------------------
     def apply_pending(self, session: Session, limit: int | None = None) -> int:
         """Apply the facts of up to ``limit`` unapplied events in ``session``'s transaction."""
-        now = self.shop.clock.now()
-        position = repository.claim_position(session, NAME, now)
+        position = repository.claim_position(session, NAME, self.shop.clock.now())
         rows = repository.events_after(session, position, limit)
+        return self._apply_rows(session, rows, _facts_of(rows))
+
+    def _apply_rows(self, session: Session, rows: list[dict[str, Any]], facts: list[Facts]) -> int:
         if not rows:
             return 0
-        # Shopkeeper's own events (segment entered/exited, triggers) describe the profile;
-        # they are not the customer's doing, so they carry no facts to apply.
-        self.apply(session, [facts_of(row) for row in rows if row["kind"] not in SYSTEM_KINDS])
-        repository.advance_position(session, NAME, rows[-1]["id"], now)
+        self.apply(session, facts)
+        repository.advance_position(session, NAME, rows[-1]["id"], self.shop.clock.now())
         self.shop.metrics.projection_position.set(rows[-1]["id"])
         if self.followers:
             self._applied.append(rows)  # handed over once the caller's transaction commits
         return len(rows)
+
+    def _apply_batch(self) -> int:
+        """One batch of :meth:`drain`: the events are read and their facts derived *before*
+        the write transaction (on SQLite the write lock is then held only while the facts are
+        written, so appends go on meanwhile); if another projector moved the position in
+        between, the batch is read again under the lock."""
+        with self.shop.db.sessions() as session:
+            position = repository.position_of(session, NAME)
+            rows = repository.events_after(session, position, self.batch)
+        if not rows:
+            return 0
+        facts = _facts_of(rows)
+        with self.shop.db.transaction() as session:
+            if repository.claim_position(session, NAME, self.shop.clock.now()) != position:
+                return self.apply_pending(session, self.batch)
+            return self._apply_rows(session, rows, facts)
 
     def follow_up(self) -> None:
         """Give committed, applied rows to the followers; a follower's failure is logged.
@@ -104,8 +120,7 @@ class Projector:
         total = 0
         while not self._stopping.is_set():
             try:
-                with self.shop.db.transaction() as session:
-                    applied = self.apply_pending(session, self.batch)
+                applied = self._apply_batch()
             except OperationalError:
                 self.discard()
                 raise  # the store is unavailable or busy: retry the same batch later
@@ -234,3 +249,78 @@ class Projector:
                 log.info("projector: applied %d events stored earlier", self.drain())
         except Exception:
             log.exception("projector catch-up failed; it runs again on the next start")
+
+
+def _facts_of(rows: list[dict[str, Any]]) -> list[Facts]:
+    # Shopkeeper's own events (segment entered/exited, triggers) describe the profile; they
+    # are not the customer's doing, so they carry no facts to apply.
+    return [facts_of(row) for row in rows if row["kind"] not in SYSTEM_KINDS]
+
+
+class ProjectorProcess:
+    """The projector (and what follows it: triggers) in a child process, for bulk loads.
+
+    A bulk load appends with ``EventService.ingest(..., project=False)`` while this process
+    applies the facts from the log on the other core; the position in ``projections`` keeps
+    it exactly-once as always. Use as a context manager: leaving it waits until every event
+    appended before is applied, then stops the child (an error in the child is raised here).
+    Big batches (``batch``) keep per-transaction and per-trigger-window costs low.
+    """
+
+    def __init__(self, shop: Shopkeeper, *, batch: int = 5000) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")  # never fork a live database pool
+        self._done = context.Event()
+        self._process = context.Process(
+            target=_project_until_done,
+            args=(shop.settings, shop.clock, batch, self._done),
+            name="shopkeeper-projector",
+            daemon=True,
+        )
+
+    def __enter__(self) -> ProjectorProcess:
+        self._process.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._process.join()
+        if self._process.exitcode != 0 and exc[0] is None:
+            raise RuntimeError(
+                f"the projector process failed (exit code {self._process.exitcode}); "
+                "its events are stored and are applied on the next start"
+            )
+
+    def check(self) -> None:
+        """Raise if the child died while the caller is still appending."""
+        if self._process.exitcode not in (None, 0):
+            raise RuntimeError(f"the projector process failed (exit {self._process.exitcode})")
+
+
+def _project_until_done(settings: Any, clock: Any, batch: int, done: Any) -> None:
+    """Child process: drain the log until told the appends are over and nothing is left."""
+    from shopkeeper.application import Shopkeeper
+    from shopkeeper.db import Database
+    from shopkeeper.ops.logging import configure_logging
+    from shopkeeper.ops.runtime import tune_gc
+
+    configure_logging(settings.log_level, json=settings.log_json)
+    tune_gc()
+    shop = Shopkeeper(settings=settings, db=Database(settings), clock=clock)
+    projector = shop.events.projector
+    projector.batch = batch
+    try:
+        while True:
+            finishing = done.is_set()  # read before draining: nothing appended after it
+            try:
+                applied = projector.drain()
+            except OperationalError:  # the store is busy: the same batch again shortly
+                log.warning("projector process: store busy, retrying")
+                applied = -1
+            if applied == 0 and finishing:
+                return
+            if applied <= 0:
+                done.wait(0.05)
+    finally:
+        shop.close()

@@ -175,12 +175,37 @@ def advance_position(session: Session, name: str, position: int, now: datetime) 
     )
 
 
+_FACT_NAMES = tuple(c.key for c in FACT_COLUMNS)
+_FACT_SQLITE = f"SELECT {', '.join(_FACT_NAMES)} FROM events WHERE id > ? ORDER BY id LIMIT ?"  # noqa: S608
+_FACT_JSON = tuple(i for i, name in enumerate(_FACT_NAMES) if name in _JSON)
+_FACT_TIME = tuple(i for i, name in enumerate(_FACT_NAMES) if name in _TIME)
+
+
 def events_after(session: Session, position: int, limit: int | None) -> list[dict[str, Any]]:
-    """Events with ``id > position`` in id order, as plain dicts of :data:`FACT_COLUMNS`."""
+    """Events with ``id > position`` in id order, as plain dicts of :data:`FACT_COLUMNS`.
+
+    The projector's hot read: on SQLite it goes to the driver and decodes the JSON and
+    time columns itself, as the column types would (half the cost of a typed select).
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw: Any = connection.connection.driver_connection
+        cursor = raw.execute(_FACT_SQLITE, (position, -1 if limit is None else limit))
+        return [_fact_row(list(values)) for values in cursor]
     query = select(*FACT_COLUMNS).where(Event.id > position).order_by(Event.id)
     if limit is not None:
         query = query.limit(limit)
     return [dict(row) for row in session.execute(query).mappings()]
+
+
+def _fact_row(values: list[Any]) -> dict[str, Any]:
+    for i in _FACT_JSON:
+        if values[i] is not None:
+            values[i] = orjson.loads(values[i])
+    for i in _FACT_TIME:
+        if values[i] is not None:
+            values[i] = datetime.fromisoformat(values[i]).replace(tzinfo=UTC)
+    return dict(zip(_FACT_NAMES, values, strict=True))
 
 
 def count_after(session: Session, position: int, *, skipping: frozenset[str]) -> int:

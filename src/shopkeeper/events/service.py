@@ -177,14 +177,24 @@ class EventService:
         return await asyncio.wrap_future(self.writer.submit(prepared))
 
     def ingest(
-        self, payloads: Sequence[Any], *, received_at: datetime | None = None
+        self,
+        payloads: Sequence[Any],
+        *,
+        received_at: datetime | None = None,
+        project: bool = True,
     ) -> IngestResult:
         """The Python API: same semantics as ``POST /v1/batch`` (per-index errors, dedup).
 
         Unlike the HTTP API it returns only once the events' facts are applied, whatever the
         projection schedule: importers and the simulator hand over to reports right after.
+        ``project=False`` only appends (a bulk load whose facts a
+        :class:`~shopkeeper.events.projector.ProjectorProcess` applies alongside).
         """
         prepared, errors = self.prepare_all(payloads, received_at or self.shop.clock.now())
+        if not project:
+            accepted, duplicates = self._store_groups([prepared], project=False)[0]
+            self._count(accepted, duplicates, len(errors))
+            return IngestResult(accepted, duplicates, errors)
         if self.writer.running:
             accepted, duplicates = self.writer.submit(prepared).result()
         else:
@@ -226,10 +236,12 @@ class EventService:
         except Exception:  # a trigger problem never fails or loses the stored events
             log.exception("triggers failed for a committed batch")
 
-    def _store_groups(self, groups: Sequence[Sequence[Row]]) -> list[tuple[int, int]]:
+    def _store_groups(
+        self, groups: Sequence[Sequence[Row]], *, project: bool = True
+    ) -> list[tuple[int, int]]:
         """Write several requests' events in one transaction; (accepted, duplicates) each."""
         try:
-            inserted = self._append(groups)
+            inserted = self._append(groups, project=project and self.inline)
         except BaseException:
             self.projector.discard()  # rolled back: no applied rows to follow up
             raise
@@ -247,9 +259,9 @@ class EventService:
             outcomes.append((accepted, len(group) - accepted))
         return outcomes
 
-    def _append(self, groups: Sequence[Sequence[Row]]) -> set[str]:
+    def _append(self, groups: Sequence[Sequence[Row]], *, project: bool) -> set[str]:
         """Append the new events of several requests in one transaction (applying their facts
-        too on the inline schedule); the messageIds actually stored."""
+        too when ``project``: the inline schedule); the messageIds actually stored."""
         with self.shop.metrics.commit_seconds.time(), self.shop.db.transaction() as session:
             seen: set[str] = set()
             unique: list[Row] = []
@@ -259,7 +271,7 @@ class EventService:
                         seen.add(row["message_id"])
                         unique.append(row)
             inserted = repository.insert_new(session, unique)
-            if inserted and self.inline:
+            if inserted and project:
                 self.projector.apply_pending(session)
         return inserted
 

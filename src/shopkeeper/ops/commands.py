@@ -32,14 +32,16 @@ def demo(
     serve_after: bool = typer.Option(True, "--serve/--no-serve", help="Serve after loading."),
     host: str = typer.Option(None, help="Bind address (default SHOPKEEPER_HOST)."),
     port: int = typer.Option(None, help="Port (default SHOPKEEPER_PORT)."),
+    customers: int = typer.Option(5000, "--customers", min=1, help="Simulated customers."),
+    days: int = typer.Option(365, "--days", min=1, help="Simulated days, ending yesterday."),
 ) -> None:
-    """Load a demo shop, create demo keys, print the URLs, then serve."""
+    """Load a demo shop (once per data directory), create demo keys, print the URLs, serve."""
     from shopkeeper.ops.demo import prepare_demo
 
     shop = open_shop()
     host = host or shop.settings.host
     port = port or shop.settings.port
-    prepare_demo(shop, console, base_url=f"http://{host}:{port}")
+    prepare_demo(shop, console, base_url=f"http://{host}:{port}", customers=customers, days=days)
     if serve_after:
         from shopkeeper.ops.server import run
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -48,8 +49,14 @@ def _valid(shop: Shopkeeper, scope: str, secret: str) -> bool:
     return True
 
 
-def load_demo_shop(shop: Shopkeeper, console: Console) -> int:
-    """Simulate a year of a ~5,000-customer shop into an empty store; returns customers."""
+def load_demo_shop(
+    shop: Shopkeeper, console: Console, *, customers: int = DEMO_CUSTOMERS, days: int = DEMO_DAYS
+) -> int:
+    """Simulate a year of a ~5,000-customer shop into an empty store; returns customers.
+
+    The simulated period ends yesterday, so the demo looks like a live shop: recent
+    activity, trending products, and triggers that fired in the last days (older history
+    wakes no trigger, as with any import)."""
     with shop.db.sessions() as session:
         existing = int(session.scalar(select(func.count()).select_from(Customer)) or 0)
     if existing:
@@ -57,15 +64,17 @@ def load_demo_shop(shop: Shopkeeper, console: Console) -> int:
         return existing
     from shopkeeper.simulator.commands import progress_display, simulate_to_store
 
-    progress, tick = progress_display(DEMO_DAYS)
+    progress, tick = progress_display(days)
     with progress:
         summary = simulate_to_store(
             shop,
-            DEMO_CUSTOMERS,
-            DEMO_DAYS,
+            customers,
+            days,
             DEMO_SEED,
             shop.settings.data_dir / "simulation-truth",
+            start=shop.clock.now().date() - timedelta(days=days),
             on_progress=tick,
+            parallel=True,
         )
     console.print(
         f"loaded {summary.events:,} events and {summary.products:,} products "
@@ -80,8 +89,15 @@ def load_demo_shop(shop: Shopkeeper, console: Console) -> int:
         return int(session.scalar(select(func.count()).select_from(Customer)) or 0)
 
 
-def prepare_demo(shop: Shopkeeper, console: Console, *, base_url: str) -> dict[str, str]:
-    customers = load_demo_shop(shop, console)
+def prepare_demo(
+    shop: Shopkeeper,
+    console: Console,
+    *,
+    base_url: str,
+    customers: int = DEMO_CUSTOMERS,
+    days: int = DEMO_DAYS,
+) -> dict[str, str]:
+    customers = load_demo_shop(shop, console, customers=customers, days=days)
     keys = demo_keys(shop)
     console.rule("Shopkeeper demo")
     console.print(f"store      {shop.db.url} ({customers:,} customers)")

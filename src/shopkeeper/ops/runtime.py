@@ -17,8 +17,16 @@ import gc
 GC_THRESHOLDS = (100_000, 50, 1000)
 
 
+_tuned = False
+
+
 def tune_gc() -> None:
     """Raise the collector's thresholds and move everything alive now (modules, settings,
-    compiled queries) out of its sight, so later passes walk only what the work allocates."""
+    compiled queries) out of its sight, so later passes walk only what the work allocates.
+    Once per process (a test session runs the CLI many times)."""
+    global _tuned
+    if _tuned:
+        return
+    _tuned = True
     gc.set_threshold(*GC_THRESHOLDS)
     gc.freeze()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
@@ -67,13 +68,17 @@ def simulate_to_store(
     start: date = SimulationConfig.start,
     products: int = SimulationConfig.products,
     on_progress: ProgressCallback | None = None,
+    parallel: bool = False,
 ) -> SimulationSummary:
     """Load a simulated shop into the store; write its ground truth to ``truth_path``.
 
     Events are serialised and parsed again before ingest, so the store receives independent
     dicts exactly as from the wire (the generator shares read-only parts between events).
+    ``parallel`` applies the facts (and triggers) in a child process on the other core while
+    this one generates and appends; either way every fact is applied when this returns.
     """
     from shopkeeper.catalog.schemas import ProductIn
+    from shopkeeper.events.projector import ProjectorProcess
 
     sim = ShopSimulation(SimulationConfig(customers, days, seed, start, products))
     summary = SimulationSummary()
@@ -82,16 +87,19 @@ def simulate_to_store(
     with shop.db.transaction() as session:
         shop.catalog.upsert(session, items, partial=False)
     summary.products = len(items)
-    for chunk in chunks(sim.events(), CHUNK):
-        result = shop.events.ingest(orjson.loads(orjson.dumps(chunk)))
-        summary.events += len(chunk)
-        summary.accepted += result.accepted
-        summary.duplicates += result.duplicates
-        summary.rejected += len(result.errors)
-        for error in result.errors[: max(0, 5 - len(summary.first_errors))]:
-            summary.first_errors.append(str(error))
-        if on_progress:
-            on_progress(summary.events, _day_of(sim, chunk[-1]))
+    with ProjectorProcess(shop) if parallel else nullcontext() as child:
+        for chunk in chunks(sim.events(), CHUNK):
+            if child is not None:
+                child.check()
+            result = shop.events.ingest(orjson.loads(orjson.dumps(chunk)), project=not parallel)
+            summary.events += len(chunk)
+            summary.accepted += result.accepted
+            summary.duplicates += result.duplicates
+            summary.rejected += len(result.errors)
+            for error in result.errors[: max(0, 5 - len(summary.first_errors))]:
+                summary.first_errors.append(str(error))
+            if on_progress:
+                on_progress(summary.events, _day_of(sim, chunk[-1]))
     summary.truth_files = write_truth(sim.truth(), truth_path)
     summary.seconds = time.perf_counter() - began
     return summary
@@ -182,6 +190,7 @@ def simulate(
                     start=first,
                     products=products,
                     on_progress=tick,
+                    parallel=True,
                 )
         finally:
             shop.close()
