@@ -76,3 +76,25 @@ def test_simulate_to_store_loads_catalog_and_events(shop: Shopkeeper, tmp_path: 
     again = simulate_to_store(shop, 40, 15, 3, tmp_path / "truth")
     assert again.duplicates == again.events  # same seed, same messageIds: nothing new
     assert (tmp_path / "truth" / "customers.jsonl").exists()
+
+
+def test_a_parallel_load_stores_the_same_shop(shop: Shopkeeper, tmp_path: Path) -> None:
+    """Generator, appends and projector in three processes: the same events, the same facts
+    and the same truth as the load in one thread (both stores: the children reopen them)."""
+    from shopkeeper.models import Customer, Event, Order
+
+    def counts() -> tuple[int, ...]:
+        with shop.db.sessions() as session:
+            return tuple(
+                int(session.scalar(select(func.count()).select_from(model)) or 0)
+                for model in (Event, Customer, Order, Product)
+            )
+
+    parallel = simulate_to_store(shop, 40, 15, 3, tmp_path / "p", parallel=True)
+    assert parallel.accepted == parallel.events > 50
+    after_parallel = counts()
+    serial = simulate_to_store(shop, 40, 15, 3, tmp_path / "s")  # replay: all duplicates
+    assert serial.duplicates == serial.events == parallel.events
+    assert counts() == after_parallel
+    for name in ("customers.jsonl",):
+        assert (tmp_path / "p" / name).read_bytes() == (tmp_path / "s" / name).read_bytes()

@@ -74,35 +74,96 @@ def simulate_to_store(
 
     Events are serialised and parsed again before ingest, so the store receives independent
     dicts exactly as from the wire (the generator shares read-only parts between events).
-    ``parallel`` applies the facts (and triggers) in a child process on the other core while
-    this one generates and appends; either way every fact is applied when this returns.
+    ``parallel`` runs the generator in one child process and the projector (facts and
+    triggers) in another while this one validates and appends, so a bulk load uses every
+    core; either way every fact is applied when this returns, and the events are the same.
     """
     from shopkeeper.catalog.schemas import ProductIn
     from shopkeeper.events.projector import ProjectorProcess
 
-    sim = ShopSimulation(SimulationConfig(customers, days, seed, start, products))
+    config = SimulationConfig(customers, days, seed, start, products)
     summary = SimulationSummary()
     began = time.perf_counter()
-    items = [ProductIn.model_validate(p) for p in sim.products]
-    with shop.db.transaction() as session:
-        shop.catalog.upsert(session, items, partial=False)
-    summary.products = len(items)
+    stream = _streamed_in_child(config, truth_path) if parallel else _stream(config, truth_path)
     with ProjectorProcess(shop) if parallel else nullcontext() as child:
-        for chunk in chunks(sim.events(), CHUNK):
-            if child is not None:
-                child.check()
-            result = shop.events.ingest(orjson.loads(orjson.dumps(chunk)), project=not parallel)
-            summary.events += len(chunk)
-            summary.accepted += result.accepted
-            summary.duplicates += result.duplicates
-            summary.rejected += len(result.errors)
-            for error in result.errors[: max(0, 5 - len(summary.first_errors))]:
-                summary.first_errors.append(str(error))
-            if on_progress:
-                on_progress(summary.events, _day_of(sim, chunk[-1]))
-    summary.truth_files = write_truth(sim.truth(), truth_path)
+        for message in stream:
+            if message[0] == "products":
+                items = [ProductIn.model_validate(p) for p in message[1]]
+                with shop.db.transaction() as session:
+                    shop.catalog.upsert(session, items, partial=False)
+                summary.products = len(items)
+            elif message[0] == "events":
+                day, data = message[1]
+                if child is not None:
+                    child.check()
+                chunk = orjson.loads(data)
+                result = shop.events.ingest(chunk, project=not parallel)
+                summary.events += len(chunk)
+                summary.accepted += result.accepted
+                summary.duplicates += result.duplicates
+                summary.rejected += len(result.errors)
+                for error in result.errors[: max(0, 5 - len(summary.first_errors))]:
+                    summary.first_errors.append(str(error))
+                if on_progress:
+                    on_progress(summary.events, day)
+            else:
+                summary.truth_files = message[1]
     summary.seconds = time.perf_counter() - began
     return summary
+
+
+#: What the generator hands over, in order: ("products", catalog dicts), then
+#: ("events", (simulated day, JSON array of a chunk)) per chunk, then ("truth", files written).
+Message = tuple[str, Any]
+
+
+def _stream(config: SimulationConfig, truth_path: Path) -> Iterator[Message]:
+    sim = ShopSimulation(config)
+    yield "products", sim.products
+    for chunk in chunks(sim.events(), CHUNK):
+        yield "events", (_day_of(sim, chunk[-1]), orjson.dumps(chunk))
+    yield "truth", write_truth(sim.truth(), truth_path)
+
+
+def _produce(config: SimulationConfig, truth_path: Path, queue: Any) -> None:
+    """Child process: the generator's messages into ``queue`` (bounded: it waits for ingest)."""
+    try:
+        for message in _stream(config, truth_path):
+            queue.put(message)
+    except BaseException as exc:
+        queue.put(("error", f"{type(exc).__name__}: {exc}"))
+        raise
+
+
+def _streamed_in_child(config: SimulationConfig, truth_path: Path) -> Iterator[Message]:
+    import multiprocessing
+    import queue as queues
+
+    context = multiprocessing.get_context("spawn")
+    channel = context.Queue(maxsize=4)
+    process = context.Process(
+        target=_produce, args=(config, truth_path, channel), name="shopkeeper-simulator"
+    )
+    process.start()
+    try:
+        while True:
+            try:
+                message: Message = channel.get(timeout=1.0)
+            except queues.Empty:
+                if not process.is_alive():
+                    raise RuntimeError(
+                        f"the simulator process died (exit code {process.exitcode})"
+                    ) from None
+                continue
+            if message[0] == "error":
+                raise RuntimeError(f"the simulator process failed: {message[1]}")
+            yield message
+            if message[0] == "truth":
+                return
+    finally:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.terminate()
 
 
 def simulate_to_file(
