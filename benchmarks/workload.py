@@ -163,9 +163,13 @@ def batches(
     seed: int = 1,
     run: str = "r",
 ) -> Iterator[Request]:
-    """``POST /v1/batch`` requests totalling ``events`` events from random visitors."""
+    """``POST /v1/batch`` requests totalling ``events`` events from random visitors.
+
+    Live traffic: the events happened in the last ``events`` seconds, so the triggers (which
+    ignore history older than ``SHOPKEEPER_TRIGGERS_MAX_AGE_DAYS``) evaluate every batch."""
     rng = random.Random(seed)
     auth = basic_auth(key)
+    start = datetime.now(UTC) - timedelta(seconds=events)
     made = 0
     while made < events:
         size = min(events - made, rng.randint(batch_min, batch_max))
@@ -174,7 +178,7 @@ def batches(
                 rng,
                 rng.randrange(population),
                 f"{run}-{made + i}",
-                EPOCH + timedelta(seconds=made + i),
+                start + timedelta(seconds=made + i),
             )
             for i in range(size)
         ]

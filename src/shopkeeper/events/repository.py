@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -85,8 +86,14 @@ _JSON_AT = tuple(i for i, name in enumerate(COLUMNS) if name in _JSON)
 _TIME_AT = tuple(i for i, name in enumerate(COLUMNS) if name in _TIME)
 
 
+_ALL_COLUMNS = itemgetter(*COLUMNS)
+
+
 def _values(row: dict[str, Any], time: Any, json: Any) -> list[Any]:
-    values = [row.get(name) for name in COLUMNS]
+    try:
+        values = list(_ALL_COLUMNS(row))  # event_row gives every column: one C call
+    except KeyError:
+        values = [row.get(name) for name in COLUMNS]
     for i in _JSON_AT:
         values[i] = json(values[i])
     for i in _TIME_AT:
@@ -103,7 +110,7 @@ def _sqlite_time(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
+        value = (value if value.tzinfo is UTC else value.astimezone(UTC)).replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")
 
 
