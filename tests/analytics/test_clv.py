@@ -189,3 +189,12 @@ def test_rejects_bad_fit_inputs() -> None:
         clv.fit_gamma_gamma([1.0, 2.0], [10.0, 0.0])
     with pytest.raises(Invalid):
         clv.expected_average_spend(clv.GammaGammaParams(1, 0.5, 1), [1.0], [1.0])
+
+
+def test_a_degenerate_sample_fits_without_overflow() -> None:
+    """Two repeat customers: the likelihood climbs towards q → ∞; the fit stays finite (a
+    line search into exp overflow used to raise under ``-W error``)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = clv.fit_gamma_gamma([2.0, 2.0], [25.0, 75.0])
+    assert all(np.isfinite([fit.params.p, fit.params.q, fit.params.v]))

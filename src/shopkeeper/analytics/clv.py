@@ -630,14 +630,24 @@ def _inverse(matrix: FloatArray) -> FloatArray | None:
     return result if np.all(np.isfinite(result)) else None
 
 
+#: Log-parameters beyond ±30 (parameters beyond 1e13 or below 1e-13) mean nothing for a
+#: customer base; the likelihood of a tiny or degenerate sample can still climb towards
+#: them (two repeat customers: Gamma-Gamma's q → ∞), and a line search that tries such a
+#: step overflowed ``exp``. Beyond the limit the objective grows quadratically instead.
+LOG_PARAM_LIMIT = 30.0
+
+
 def _mean_nll(objective: Objective, phi: FloatArray) -> tuple[float, FloatArray]:
     """Mean negative log-likelihood and gradient in log-parameters.
 
     The mean, not the sum, so the gradient tolerance does not depend on the number of customers.
+    Smoothly penalised outside ``±LOG_PARAM_LIMIT`` (unchanged inside).
     """
-    theta = np.exp(phi)
+    excess = phi - np.clip(phi, -LOG_PARAM_LIMIT, LOG_PARAM_LIMIT)
+    theta = np.exp(phi - excess)
     ll, grad = objective.ll_grad(theta)
-    return -ll / objective.n, -(grad * theta) / objective.n
+    value = -ll / objective.n + 0.5 * float(excess @ excess)
+    return value, -(grad * theta) / objective.n + excess
 
 
 def _minimise(objective: Objective, start: FloatArray, hess_inv: Any = None) -> Any:
