@@ -368,7 +368,13 @@ class WebWalker:
                 )
 
     def store_visits(self, plan: StorePlan) -> None:
-        """Purchases in physical stores, identified by the loyalty card only."""
+        """Purchases in physical stores, identified through the loyalty card.
+
+        The card is the member's account once they have one (the loyalty programme links them,
+        as the account's ``loyalty_id`` trait says): the till then reports the account's userId.
+        Before that the card number itself is the userId, and what was bought on it stays on a
+        profile of its own (the store cannot join two userIds).
+        """
         pop, st = self.pop, self.state
         lines = self.catalog.line_items
         append = self.batch.append
@@ -377,6 +383,7 @@ class WebWalker:
                 continue
             loyalty = pop.loyalty_ids[c]
             assert loyalty is not None
+            member = pop.user_ids[c] if st.registered[c] else loyalty
             store_id, country, city = STORES[plan.store[i]]
             ctx = {
                 "location": {"country": country, "city": city},
@@ -384,13 +391,11 @@ class WebWalker:
                 "consent": pop.consents[c],
             }
             t = self.day_ms + plan.start[i] * 1000
-            if not st.store_known[c]:
-                append((t - 1000, self.seq, identify(None, loyalty, {"loyalty_id": loyalty}, ctx)))
+            if st.store_identified[c] != member:
+                append((t - 1000, self.seq, identify(None, member, {"loyalty_id": loyalty}, ctx)))
                 self.seq += 1
-                st.store_known[c] = True
-            append(
-                (t, self.seq, track("Store Visited", None, loyalty, {"store_id": store_id}, ctx))
-            )
+                st.store_identified[c] = member
+            append((t, self.seq, track("Store Visited", None, member, {"store_id": store_id}, ctx)))
             self.seq += 1
             st.last_active_day[c] = self.day
             if not plan.buy[i]:
@@ -406,7 +411,7 @@ class WebWalker:
                 "currency": CURRENCY,
                 "products": basket,
             }
-            append((t + 600_000, self.seq, track("Order Completed", None, loyalty, order, ctx)))
+            append((t + 600_000, self.seq, track("Order Completed", None, member, order, ctx)))
             self.seq += 1
             st.orders[c] += 1
             st.revenue[c] += amounts["total"]
