@@ -130,3 +130,20 @@ def test_influencers_review_and_share_far_more(season: Simulated) -> None:
     n_rest = len(season.truth["customers"]) - n_inf
     assert n_inf > 0
     assert counts[True] / n_inf > 4 * counts[False] / n_rest
+
+
+def test_purchase_rates_vary_within_a_persona(season: Simulated) -> None:
+    """Each customer's visit rates are the persona's times a Gamma(1, 1) multiplier: frequent
+    customers order far more, and a tenth of the buyers brings about half of the revenue."""
+    rows = season.truth["customers"]
+    frequency = sorted(r["frequency"] for r in rows)
+    assert 0.85 < sum(frequency) / len(frequency) < 1.15
+    median = frequency[len(frequency) // 2]
+    high = [r["observed"]["orders"] for r in rows if r["frequency"] > median]
+    low = [r["observed"]["orders"] for r in rows if r["frequency"] <= median]
+    assert sum(high) > 3 * sum(low)
+    revenue = sorted(
+        (r["observed"]["revenue"] for r in rows if r["observed"]["revenue"]), reverse=True
+    )
+    top = -(-len(revenue) // 10)
+    assert sum(revenue[:top]) > 0.45 * sum(revenue)

@@ -67,6 +67,7 @@ def build_calendar(start: date, days: int) -> Calendar:
         {"name": "newsletter", "weekday": NEWSLETTER_WEEKDAY, "channel": "email"},
         {"name": "new_arrivals", "view_share_to_newest_tenth": NEW_ARRIVAL_PULL},
         {"name": "influencers", "review_factor": 8.0, "share_factor": 40.0},
+        {"name": "frequency", "distribution": "gamma", "mean": 1.0, "per": "customer"},
     ]
 
     def plant(name: str, first: date, last: date, t: float, c: float, k: float) -> None:
@@ -168,7 +169,7 @@ def plan_sessions(
     """Draw the day's sessions: organic traffic from every active customer's visit rate, plus
     the sessions that e-mail clicks started (``email_*``)."""
     persona = pop.persona
-    lam = table.visit_rate[persona] * cal.traffic[day] * rate_factor
+    lam = table.visit_rate[persona] * cal.traffic[day] * rate_factor * pop.frequency
     lam = lam * np.where(cal.gift_season[day], table.gift_season, table.off_season)[persona]
     counts = rng.poisson(np.where(active, lam, 0.0))
     organic = np.repeat(np.arange(len(persona)), counts)
@@ -250,7 +251,7 @@ def plan_store_visits(
     active: np.ndarray,
 ) -> StorePlan:
     """Store visits: loyalty-card holders only, opening hours 9-20, mostly a purchase."""
-    lam = table.store_rate[pop.persona] * cal.traffic[day]
+    lam = table.store_rate[pop.persona] * cal.traffic[day] * pop.frequency
     counts = rng.poisson(np.where(active & pop.has_loyalty, lam, 0.0))
     cust = np.repeat(np.arange(len(counts)), counts)
     n = len(cust)
