@@ -28,6 +28,7 @@ STORES = (
     ("store-paris-01", "FR", "Paris"),
 )
 SHARE_VIA = ("instagram", "pinterest", "whatsapp", "facebook")
+REFERRAL_VIA = ("email", "whatsapp", "link")
 REFERRERS = (
     "",
     "https://www.google.com/",
