@@ -145,9 +145,10 @@ class ValuedCustomer(BaseModel):
     monetary_total: float
     advocacy_actions: int
     orders: int = 0
+    visits: int = 0
     engagement_points: float = 0.0
     advocacy_score: float = 0.0
-    """Engagement per order weighted by value (see :mod:`shopkeeper.analytics.advocacy`)."""
+    """Engagement per visit weighted by value (see :mod:`shopkeeper.analytics.advocacy`)."""
 
 
 class WriteBackResult(BaseModel):
