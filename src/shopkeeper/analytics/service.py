@@ -300,6 +300,7 @@ class AnalyticsService:
             holdout_revenue=revenue,
             top_decile_share=share("clv"),
             past_spend_share=share("past"),
+            hindsight_share=share("future"),
             new_customer_revenue=float(frame[~frame.customer_id.isin(predicted)].future.sum()),
         )
 
