@@ -153,6 +153,20 @@ class ValuedCustomer(BaseModel):
     """Engagement per visit weighted by value (see :mod:`shopkeeper.analytics.advocacy`)."""
 
 
+class ValuedList(BaseModel):
+    """A named list of customers, a page at a time; ``total`` counts the whole list.
+
+    ``high-value``: RFM spend score 4–5 or segment Champions / Loyal, highest spend first.
+    ``advocates``: advocate candidates, highest advocacy score first.
+    """
+
+    name: str
+    reference_date: date
+    total: int
+    offset: int
+    customers: list[ValuedCustomer]
+
+
 class WriteBackResult(BaseModel):
     customers: int
     with_clv: int

@@ -37,6 +37,7 @@ from shopkeeper.analytics.schemas import (
     SegmentMove,
     Transition,
     ValuedCustomer,
+    ValuedList,
     WriteBackResult,
 )
 from shopkeeper.customers.repository import find_customer
@@ -46,10 +47,12 @@ from shopkeeper.models import CustomerScore
 if TYPE_CHECKING:
     from shopkeeper.application import Shopkeeper
 
-__all__ = ["HIGH_VALUE_SEGMENTS", "AnalyticsService"]
+__all__ = ["HIGH_VALUE_SEGMENTS", "NAMED_LISTS", "AnalyticsService"]
 
 #: Segments whose customers are high value whatever their spend score.
 HIGH_VALUE_SEGMENTS = frozenset({rfm.Segment.CHAMPIONS, rfm.Segment.LOYAL})
+#: The named lists of :meth:`AnalyticsService.named_list`.
+NAMED_LISTS = ("high-value", "advocates")
 WEEK_DAYS = 7.0
 
 
@@ -185,6 +188,35 @@ class AnalyticsService:
             if result.candidate[i] and cid in reachable
         ]
         return sorted(chosen, key=lambda v: (-v.advocacy_score, -v.monetary_total, v.customer_id))
+
+    def named_list(
+        self,
+        session: Session,
+        name: str,
+        reference_date: date | None = None,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> ValuedList:
+        """A page of one of :data:`NAMED_LISTS` (:meth:`high_value` or :meth:`advocates`)."""
+        if name not in NAMED_LISTS:
+            raise Invalid(f"name must be one of {', '.join(NAMED_LISTS)}", detail={"field": "name"})
+        if limit < 0:
+            raise Invalid("limit must be 0 or more", detail={"field": "limit"})
+        if offset < 0:
+            raise Invalid("offset must be 0 or more", detail={"field": "offset"})
+        reference = reference_date or self._today()
+        if name == "advocates":
+            rows = self.advocates(session, reference)
+        else:
+            rows = self.high_value(session, reference)
+        return ValuedList(
+            name=name,
+            reference_date=reference,
+            total=len(rows),
+            offset=offset,
+            customers=rows[offset : offset + limit],
+        )
 
     # --- CLV ---------------------------------------------------------------------------------
 
