@@ -249,6 +249,17 @@ class SimulatedShop:
     influencers: set[str]  # planted influencers the store knows as customers (by userId)
     expected_value: dict[str, float]  # customer id -> the simulator's expected annual value
 
+    def advocates_against_truth(self) -> tuple[float, float]:
+        """(precision, recall) of the advocate candidates against the planted influencers."""
+        with self.shop.db.sessions() as session:
+            found = {a.customer_id for a in self.shop.analytics.advocates(session)}
+        hits = found & self.influencers
+        precision = len(hits) / len(found) if found else 0.0
+        recall = len(hits) / len(self.influencers) if self.influencers else 0.0
+        print(f"advocates: {len(found)} candidates, {len(self.influencers)} planted: ", end="")
+        print(f"precision {precision:.2f}, recall {recall:.2f}")
+        return precision, recall
+
 
 def simulated_shop(root: Path, customers: int, days: int, seed: int) -> SimulatedShop:
     """Simulate ``customers`` over ``days`` into a fresh store under ``root`` (close it after).
