@@ -10,6 +10,7 @@ import pytest
 
 from shopkeeper.analytics import advocacy
 from shopkeeper.errors import Invalid
+from shopkeeper.events.kinds import ADVOCACY_KINDS
 
 from .conftest import SimulatedShop, simulated_shop
 
@@ -34,6 +35,10 @@ def test_known_answers() -> None:
     # someone who never ordered or came by: 6/5 engagement x 0.5 = 0.6; three shares in 300
     # visits: a browser, not an advocate.
     assert got.candidate.tolist() == [False, False, True, True, False, True, False]
+
+
+def test_points_weigh_every_advocacy_kind_of_the_event_vocabulary() -> None:
+    assert set(advocacy.POINTS) == ADVOCACY_KINDS
 
 
 def test_value_raises_the_score_but_is_no_gate() -> None:
