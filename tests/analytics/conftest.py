@@ -7,9 +7,11 @@ parameter here, not a second copy of the tests.
 from __future__ import annotations
 
 import importlib.util
+import json
 import warnings
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,12 @@ from ibis.backends import BaseBackend
 
 from shopkeeper.analytics import engine as analytics_engine
 from shopkeeper.application import Shopkeeper
+from shopkeeper.clock import FixedClock
 from shopkeeper.customers.repository import find_customer
 from shopkeeper.orders.schemas import OrderIn, OrderLineIn
 from shopkeeper.settings import Settings
+from shopkeeper.simulator.commands import simulate_to_store
+from shopkeeper.simulator.shop import SimulationConfig
 
 CDNOW_END = date(1997, 9, 30)
 
@@ -227,3 +232,54 @@ def store(shop: Shopkeeper, request: pytest.FixtureRequest, spark_started: None)
         ]
         shop.orders.record(session, orders)
     return ids
+
+
+# --- simulated shops with ground truth ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SimulatedShop:
+    """A simulated shop in a SQLite store, and the truth labels of the customers it knows.
+
+    The labels (influencers, expected value) come from the simulator's truth file and are only
+    used to score results, never to compute them.
+    """
+
+    shop: Shopkeeper
+    influencers: set[str]  # planted influencers the store knows as customers (by userId)
+    expected_value: dict[str, float]  # customer id -> the simulator's expected annual value
+
+    def advocates_against_truth(self) -> tuple[float, float]:
+        """(precision, recall) of the advocate candidates against the planted influencers."""
+        with self.shop.db.sessions() as session:
+            found = {a.customer_id for a in self.shop.analytics.advocates(session)}
+        hits = found & self.influencers
+        precision = len(hits) / len(found) if found else 0.0
+        recall = len(hits) / len(self.influencers) if self.influencers else 0.0
+        print(f"advocates: {len(found)} candidates, {len(self.influencers)} planted: ", end="")
+        print(f"precision {precision:.2f}, recall {recall:.2f}")
+        return precision, recall
+
+
+def simulated_shop(root: Path, customers: int, days: int, seed: int) -> SimulatedShop:
+    """Simulate ``customers`` over ``days`` into a fresh store under ``root`` (close it after).
+
+    The clock is a day past the simulation's end, so "today" is just after the data.
+    """
+    settings = Settings(data_dir=root, log_json=False, sqlite_synchronous="OFF")
+    end = SimulationConfig.start + timedelta(days=days + 1)
+    shop = Shopkeeper.open(settings, clock=FixedClock(datetime.combine(end, time(), tzinfo=UTC)))
+    shop.migrate()
+    simulate_to_store(shop, customers, days, seed, root / "truth")
+    lines = (root / "truth" / "customers.jsonl").read_text().splitlines()
+    influencers: set[str] = set()
+    value: dict[str, float] = {}
+    with shop.db.sessions() as session:
+        for row in map(json.loads, lines):
+            customer = find_customer(session, row["user_id"])
+            if customer is None:
+                continue
+            value[customer.id] = row["expected_future_value"]
+            if row["influencer"]:
+                influencers.add(customer.id)
+    return SimulatedShop(shop, influencers, value)

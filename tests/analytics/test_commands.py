@@ -1,9 +1,11 @@
-"""``shopkeeper rfm | clv | kpis | cohorts``: tables, ``--json`` and ``--svg``."""
+"""``shopkeeper rfm | clv | kpis | cohorts | high-value | advocates``: tables, ``--json`` and
+``--svg``."""
 
 from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +69,22 @@ def test_kpis_and_cohorts(cli: CliRunner, store: Any, tmp_path: Path) -> None:
 def test_clv_without_repeat_customers_is_an_error(cli: CliRunner) -> None:
     result = cli.invoke(app, ["clv"])
     assert result.exit_code != 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_high_value_and_advocates(run: Callable[..., tuple[int, str, str]], store: Any) -> None:
+    code, out, err = run("high-value", "--reference-date", "2026-11-01", "--limit", "2")
+    assert code == 0, err
+    assert "high-value customers on 2026-11-01: 1–2 of 4" in out
+    assert store["u4"] in out
+    assert store["u1"] not in out  # third by spend: past the limit
+    code, out, err = run("advocates", "--reference-date", "2026-11-01", "--json")
+    assert code == 0, err
+    body = json.loads(out)
+    assert (body["name"], body["total"]) == ("advocates", 1)
+    assert body["customers"][0]["customer_id"] == store["u1"]
+    code, out, _ = run("advocates", "--reference-date", "2026-11-01")
+    assert "advocate candidates on 2026-11-01: 1–1 of 1" in out
+    code, _, err = run("advocates", "--offset", "-1")
+    assert code != 0
+    assert "--offset" in err

@@ -86,3 +86,43 @@ def test_clv_ranks_customers_with_intervals(
     assert values == sorted(values, reverse=True)
     assert all(c["clv_low"] <= c["clv"] <= c["clv_high"] for c in body["customers"])
     assert body["total_clv"] >= sum(values)
+
+
+def test_named_lists_are_read_scoped_and_paged(
+    client: TestClient, keys: dict[str, str], store: Any
+) -> None:
+    for path in ("/v1/analytics/high-value", "/v1/analytics/advocates"):
+        assert client.get(path).status_code == 401
+        assert client.get(path, headers=basic(keys["write"])).status_code == 403
+    headers = basic(keys["read"])
+    day = {"reference_date": str(REFERENCE)}
+    high = client.get(
+        "/v1/analytics/high-value", params={**day, "limit": 2, "offset": 1}, headers=headers
+    )
+    assert high.status_code == 200, high.text
+    body = high.json()
+    assert (body["name"], body["reference_date"], body["total"], body["offset"]) == (
+        "high-value",
+        "2026-11-01",
+        4,
+        1,
+    )
+    assert [c["customer_id"] for c in body["customers"]] == [store["u2"], store["u1"]]
+    advocates = client.get("/v1/analytics/advocates", params=day, headers=headers)
+    assert advocates.status_code == 200, advocates.text
+    (u1,) = advocates.json()["customers"]
+    assert (u1["customer_id"], u1["visits"], u1["engagement_points"]) == (store["u1"], 2, 4.0)
+
+
+def test_named_lists_reject_bad_paging_and_serve_an_empty_shop(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    headers = basic(keys["read"])
+    for path in ("/v1/analytics/high-value", "/v1/analytics/advocates"):
+        for bad in ({"offset": -1}, {"limit": 100_001}, {"reference_date": "yesterday"}):
+            response = client.get(path, params=bad, headers=headers)
+            assert response.status_code == 422, (path, bad)
+            assert next(iter(bad)) in response.text  # the field is named
+        empty = client.get(path, headers=headers)
+        assert empty.status_code == 200, empty.text
+        assert (empty.json()["total"], empty.json()["customers"]) == (0, [])

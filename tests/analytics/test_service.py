@@ -46,11 +46,12 @@ def test_high_value_and_advocates(shop: Shopkeeper, store: Any) -> None:
         high = shop.analytics.high_value(session, REFERENCE)
         advocates = shop.analytics.advocates(session, REFERENCE)
     assert [v.customer_id for v in high] == [store[u] for u in ("u4", "u2", "u1", "u3")]
-    # u1: 2 reviews + 1 share = 3 actions, 4 points over 3 orders; spend 180 is M = 3 of 6.
+    # u1: 2 reviews + 1 share = 3 actions, 4 points over 2 visits (sessions s1 and s2; e-mail
+    # and sign-in events are no visits); spend 180 is M = 3 of 6.
     (u1,) = advocates
-    assert (u1.customer_id, u1.advocacy_actions, u1.orders) == (store["u1"], 3, 3)
+    assert (u1.customer_id, u1.advocacy_actions, u1.orders, u1.visits) == (store["u1"], 3, 3, 2)
     assert u1.engagement_points == 4.0
-    assert u1.advocacy_score == pytest.approx(4 / (3 + 3) * (0.5 + 0.1 * 3))
+    assert u1.advocacy_score == pytest.approx(4 / (2 + 5) * (0.5 + 0.1 * 3))
 
 
 def test_kpis_known_answer(shop: Shopkeeper, store: Any) -> None:

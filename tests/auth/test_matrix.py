@@ -61,6 +61,8 @@ REQUIRED: dict[str, str] = {
     "GET /v1/analytics/clv": "read",
     "GET /v1/analytics/kpis": "read",
     "GET /v1/analytics/cohorts": "read",
+    "GET /v1/analytics/high-value": "read",
+    "GET /v1/analytics/advocates": "read",
     # segments: definitions, evaluation and the audience export are admin; reading is read
     "POST /v1/segments": "admin",
     "PUT /v1/segments/{}": "admin",

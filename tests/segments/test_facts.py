@@ -37,7 +37,7 @@ def test_batch_and_real_time_facts_agree_on_a_simulated_shop(
     shop: Shopkeeper, clock: FixedClock, tmp_path: Path
 ) -> None:
     start = (clock.now() - timedelta(days=40)).date()
-    simulate_to_store(shop, 60, 35, 11, tmp_path / "truth", start=start)
+    simulate_to_store(shop, 70, 35, 11, tmp_path / "truth", start=start)
     with shop.db.sessions() as s:
         table = shop.segments.batch_facts(s, AFFINITIES).to_pylist()
         assert len(table) >= 40

@@ -70,6 +70,8 @@ def test_product_events_carry_segment_v2_properties(small: Simulated) -> None:
 def test_orders_add_up(small: Simulated) -> None:
     orders = [e for e in small.events if e.get("event") == "Order Completed"]
     assert orders
+    account = {r["loyalty_id"]: r["user_id"] for r in small.truth["customers"] if r["loyalty_id"]}
+    stores = set()
     for order in orders:
         p = order["properties"]
         assert order["userId"]  # nobody checks out anonymously
@@ -79,9 +81,11 @@ def test_orders_add_up(small: Simulated) -> None:
         assert p["revenue"] == pytest.approx(p["subtotal"] - p["tax"], abs=0.011)
         assert ("coupon" in p) == (p["discount"] > 0)
         assert p["channel"] in {"web", "store"}
-        if p["channel"] == "store":
-            assert order["userId"].startswith("L")
-            assert order["context"]["traits"]["loyalty_id"] == order["userId"]
+        if p["channel"] == "store":  # the card's account once there is one, else the card
+            loyalty = order["context"]["traits"]["loyalty_id"]
+            assert order["userId"] in {loyalty, account[loyalty]}
+            stores.add(order["userId"][0])
+    assert stores == {"C", "L"}
 
 
 def test_web_sessions_carry_context(small: Simulated) -> None:
@@ -98,6 +102,11 @@ def test_web_sessions_carry_context(small: Simulated) -> None:
 def test_identify_traits_only_hold_what_the_customer_gave(small: Simulated) -> None:
     gave = {row["user_id"]: row["salutation"] for row in small.truth["customers"]}
     identifies = [e for e in small.events if e["type"] == "identify" and e["userId"] in gave]
+    # A till knows the loyalty card only: its identify calls carry that and nothing else.
+    tills = [e for e in identifies if "anonymousId" not in e]
+    assert tills
+    assert all(e["traits"].keys() == {"loyalty_id"} for e in tills)
+    identifies = [e for e in identifies if "anonymousId" in e]
     assert identifies
     for event in identifies:
         traits = event["traits"]

@@ -125,8 +125,45 @@ def test_influencers_review_and_share_far_more(season: Simulated) -> None:
     counts = {True: 0, False: 0}
     for e in season.events:
         if e.get("event") in {"Product Reviewed", "Product Shared", "Social Shared"}:
-            counts[influencer[e["userId"]]] += 1
+            counts[influencer[e.get("userId") or e["anonymousId"]]] += 1
     n_inf = sum(r["influencer"] for r in season.truth["customers"])
     n_rest = len(season.truth["customers"]) - n_inf
     assert n_inf > 0
     assert counts[True] / n_inf > 4 * counts[False] / n_rest
+
+
+def test_influencers_advocate_without_ordering(season: Simulated) -> None:
+    """Posts, referrals and shares of what they browse: an influencer the shop knows (any event
+    under their userId) who never ordered still leaves a trail; ordinary non-buyers almost never."""
+    kinds = {"Product Reviewed", "Product Shared", "Social Shared", "Referral Sent"}
+    known: set[str] = set()
+    advocacy: dict[str, int] = defaultdict(int)
+    for e in season.events:
+        known.add(e.get("userId", ""))
+        if e.get("event") in kinds:
+            advocacy[e.get("userId") or e["anonymousId"]] += 1
+    trail: dict[bool, list[int]] = {True: [], False: []}
+    for row in season.truth["customers"]:
+        if row["observed"]["orders"] == 0 and row["user_id"] in known:
+            ids = [row["user_id"], *row["anonymous_ids"]]
+            trail[row["influencer"]].append(sum(advocacy[i] for i in ids))
+    assert trail[True]
+    assert all(n >= 2 for n in trail[True])
+    assert sum(n >= 2 for n in trail[False]) <= 0.1 * len(trail[False])
+
+
+def test_purchase_rates_vary_within_a_persona(season: Simulated) -> None:
+    """Each customer's visit rates are the persona's times a Gamma(1, 1) multiplier: frequent
+    customers order far more, and a tenth of the buyers brings about half of the revenue."""
+    rows = season.truth["customers"]
+    frequency = sorted(r["frequency"] for r in rows)
+    assert 0.85 < sum(frequency) / len(frequency) < 1.15
+    median = frequency[len(frequency) // 2]
+    high = [r["observed"]["orders"] for r in rows if r["frequency"] > median]
+    low = [r["observed"]["orders"] for r in rows if r["frequency"] <= median]
+    assert sum(high) > 3 * sum(low)
+    revenue = sorted(
+        (r["observed"]["revenue"] for r in rows if r["observed"]["revenue"]), reverse=True
+    )
+    top = -(-len(revenue) // 10)
+    assert sum(revenue[:top]) > 0.45 * sum(revenue)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import orjson
 
 from shopkeeper.simulator.catalog import LEAVES
 from shopkeeper.simulator.personas import PERSONA_NAMES
-from shopkeeper.simulator.truth import write_truth
+from shopkeeper.simulator.shop import ShopSimulation, SimulationConfig
+from shopkeeper.simulator.truth import expected_annual_value, write_truth
 from tests.simulator.conftest import Simulated
 
 
@@ -23,6 +25,7 @@ def test_every_customer_has_persona_preferences_and_value(small: Simulated) -> N
         assert set(r["preferences"]["categories"]) == set(LEAVES)
         assert abs(sum(r["preferences"]["tiers"].values()) - 1) < 0.01
         assert r["expected_future_value"] >= 0
+        assert r["frequency"] > 0
     assert 0 < sum(r["influencer"] for r in rows) < 40
     assert small.truth["seed"] == 11
     assert small.truth["parameters"]["customers"] == 200
@@ -49,3 +52,13 @@ def test_write_truth_as_file_or_directory(small: Simulated, tmp_path: Path) -> N
     meta, rows = write_truth(small.truth, tmp_path / "dir")
     assert "customers" not in orjson.loads(meta.read_bytes())
     assert len(rows.read_bytes().splitlines()) == 200
+
+
+def test_expected_value_follows_the_frequency_multiplier() -> None:
+    sim = ShopSimulation(SimulationConfig(customers=300, days=60, seed=3))
+    pop = sim.population
+    pop.consent_email[:] = False  # no newsletter sessions: value is proportional to frequency
+    base = expected_annual_value(sim)
+    assert (base > 0).sum() > 100
+    pop.frequency *= 2
+    np.testing.assert_allclose(expected_annual_value(sim), 2 * base, atol=0.011)

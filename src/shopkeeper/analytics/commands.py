@@ -1,4 +1,5 @@
-"""``shopkeeper rfm | clv | kpis | cohorts``: customer value analytics in the terminal.
+"""``shopkeeper rfm | clv | kpis | cohorts | high-value | advocates``: customer value analytics
+in the terminal.
 
 Rich tables by default, ``--json`` for the same document the API returns, ``--svg PATH`` for
 a chart (RFM grid, KPI trend, cohort heat-map).
@@ -14,12 +15,16 @@ import typer
 from rich.table import Table
 
 from shopkeeper.analytics import charts
-from shopkeeper.analytics.schemas import KpiReport
+from shopkeeper.analytics.schemas import KpiReport, ValuedList
 from shopkeeper.cli import app, console, open_shop
 
 JSON = typer.Option(False, "--json", help="Print the result as JSON (the API's shape).")
 LIMIT = typer.Option(20, "--limit", min=0, help="Customers listed.")
 SVG = typer.Option(None, "--svg", help="Also write the chart as SVG to this path.")
+OFFSET = typer.Option(0, "--offset", min=0, help="Customers of the list skipped first.")
+REFERENCE_DATE = typer.Option(
+    None, "--reference-date", formats=["%Y-%m-%d"], help="As-of day (default today)."
+)
 
 
 @app.command("rfm")
@@ -193,3 +198,64 @@ def cohorts(
         cells = ("" if v is None else f"{v:.0%}" for v in row)
         table.add_row(f"{cohort:%Y-%m}", f"{size:,}", *cells)
     console.print(table)
+
+
+@app.command("high-value")
+def high_value(
+    reference_date: datetime | None = REFERENCE_DATE,
+    limit: int = LIMIT,
+    offset: int = OFFSET,
+    as_json: bool = JSON,
+) -> None:
+    """High-value customers: RFM spend score 4-5, or Champions / Loyal; highest spend first."""
+    day = reference_date.date() if reference_date else None
+    with closing(open_shop()) as shop, shop.db.sessions() as session:
+        page = shop.analytics.named_list(session, "high-value", day, limit=limit, offset=offset)
+    if as_json:
+        typer.echo(page.model_dump_json(indent=2))
+        return
+    table = Table("customer", "segment", "M", "spend", title=_title(page, "high-value customers"))
+    for c in page.customers:
+        table.add_row(c.customer_id, c.segment, str(c.m), f"{c.monetary_total:,.2f}")
+    console.print(table)
+
+
+@app.command("advocates")
+def advocates(
+    reference_date: datetime | None = REFERENCE_DATE,
+    limit: int = LIMIT,
+    offset: int = OFFSET,
+    as_json: bool = JSON,
+) -> None:
+    """Advocate candidates: advocacy per visit, weighted by value; highest score first.
+
+    Advocacy is reviews, shares, referrals and social posts; value the RFM spend score.
+    """
+    day = reference_date.date() if reference_date else None
+    with closing(open_shop()) as shop, shop.db.sessions() as session:
+        page = shop.analytics.named_list(session, "advocates", day, limit=limit, offset=offset)
+    if as_json:
+        typer.echo(page.model_dump_json(indent=2))
+        return
+    columns = ("customer", "segment", "M", "spend", "orders", "visits", "actions", "points")
+    table = Table(*columns, "score", title=_title(page, "advocate candidates"))
+    for c in page.customers:
+        table.add_row(
+            c.customer_id,
+            c.segment or "–",
+            str(c.m),
+            f"{c.monetary_total:,.2f}",
+            str(c.orders),
+            str(c.visits),
+            str(c.advocacy_actions),
+            f"{c.engagement_points:g}",
+            f"{c.advocacy_score:.2f}",
+        )
+    console.print(table)
+
+
+def _title(page: ValuedList, what: str) -> str:
+    shown = (
+        f"{page.offset + 1:,}–{page.offset + len(page.customers):,} of " if page.customers else ""
+    )
+    return f"{what} on {page.reference_date}: {shown}{page.total:,}"

@@ -1,4 +1,5 @@
-"""``GET /v1/analytics/{rfm,clv,kpis,cohorts}``: customer value analytics (read keys).
+"""``GET /v1/analytics/{rfm,clv,kpis,cohorts,high-value,advocates}``: customer value analytics
+(read keys).
 
 Each call loads the store into the analytics engine and computes from scratch: seconds on a
 large shop, so a dashboard should poll, not call per page view.
@@ -17,12 +18,15 @@ from shopkeeper.analytics.schemas import (
     KpiReport,
     MovementReport,
     RfmReport,
+    ValuedList,
 )
 from shopkeeper.dependencies import ReadKey, ShopDep
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 
 Limit = Query(100, ge=0, le=100_000, description="Most customers listed (aggregates use all).")
+Offset = Query(0, ge=0, description="Customers of the list skipped before the page.")
+ReferenceDate = Query(None, description="As-of day (default: today).")
 
 
 @router.get("/rfm")
@@ -94,3 +98,34 @@ def cohorts(
     """Monthly retention by first-order month: a cohort × month-offset matrix."""
     with shop.db.sessions() as session:
         return shop.analytics.cohorts(session, max_offset)
+
+
+@router.get("/high-value")
+def high_value(
+    shop: ShopDep,
+    _key: ReadKey,
+    reference_date: date | None = ReferenceDate,
+    limit: int = Limit,
+    offset: int = Offset,
+) -> ValuedList:
+    """High-value customers: RFM spend score 4–5, or Champions / Loyal; highest spend first."""
+    with shop.db.sessions() as session:
+        return shop.analytics.named_list(
+            session, "high-value", reference_date, limit=limit, offset=offset
+        )
+
+
+@router.get("/advocates")
+def advocates(
+    shop: ShopDep,
+    _key: ReadKey,
+    reference_date: date | None = ReferenceDate,
+    limit: int = Limit,
+    offset: int = Offset,
+) -> ValuedList:
+    """Advocate candidates: reviews, shares, referrals and social posts per visit, weighted
+    by value; highest advocacy score first."""
+    with shop.db.sessions() as session:
+        return shop.analytics.named_list(
+            session, "advocates", reference_date, limit=limit, offset=offset
+        )

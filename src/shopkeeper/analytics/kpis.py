@@ -83,6 +83,13 @@ EMAIL_KINDS = (
 CHANGED = ("sessions", "orders", "revenue", "conversion_rate", "aov")
 
 
+def session_key(events: ir.Table) -> ir.StringValue:
+    """The session an event belongs to: its ``session_id``, else one per visitor and day."""
+    return events.session_id.fill_null(
+        events.visitor_id.fill_null("") + ":" + events.timestamp.cast("date").cast("string")
+    )
+
+
 def _period(timestamp: ir.TimestampValue, grain: str) -> ir.DateValue:
     if grain not in GRAINS:
         raise Invalid("grain must be day, week or month", detail={"field": "grain"})
@@ -174,12 +181,10 @@ def kpi_table(
     ev = _bounded(events, start, end)
     ev = ev.mutate(period=_period(ev.timestamp, grain))
     ev = _with_dimension(ev, by, scores)
-    session_key = ev.session_id.fill_null(
-        ev.visitor_id.fill_null("") + ":" + ev.timestamp.cast("date").cast("string")
-    )
+    sessions = session_key(ev)
     on_site = ~ev.kind.isin((*EMAIL_KINDS, *sorted(SYSTEM_KINDS)))  # trigger firings: no visit
     event_stats = ev.group_by(["period", "dimension"]).aggregate(
-        sessions=session_key.nunique(where=on_site),
+        sessions=sessions.nunique(where=on_site),
         visitors=ev.customer_id.fill_null(ev.visitor_id).nunique(where=on_site),
         email_opens=(ev.kind == "email_opened").sum().cast("int64"),
         email_clicks=(ev.kind == "email_link_clicked").sum().cast("int64"),

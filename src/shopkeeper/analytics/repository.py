@@ -39,6 +39,8 @@ from shopkeeper.models import Customer, CustomerScore, Event, Identity, Order, O
 LOADED_STATUSES = ("completed", "partially_refunded", "refunded")
 COUNTED_STATUSES = ("completed", "partially_refunded")
 CHUNK_ROWS = 50_000
+CHUNK_IDS = 5_000  # ids per IN list: far below SQLite's and PostgreSQL's parameter limits
+REACHABLE_KINDS = ("user_id", "email")
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -202,6 +204,18 @@ def load(
         engine.register(con, name, table)
         counts[name] = table.num_rows
     return counts
+
+
+def reachable(session: Session, customer_ids: Sequence[str]) -> set[str]:
+    """The live customers of ``customer_ids`` the shop can contact: a userId or an e-mail."""
+    found: set[str] = set()
+    for offset in range(0, len(customer_ids), CHUNK_IDS):
+        chunk = list(customer_ids[offset : offset + CHUNK_IDS])
+        query = select(Identity.customer_id).where(
+            Identity.customer_id.in_(chunk), Identity.kind.in_(REACHABLE_KINDS)
+        )
+        found.update(session.scalars(query.distinct()))
+    return found
 
 
 def replace_scores(session: Session, rows: Sequence[dict[str, Any]]) -> int:

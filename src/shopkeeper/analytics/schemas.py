@@ -96,8 +96,9 @@ class ClvHoldout(BaseModel):
     is the tenth of them (rounded up) with the highest predicted CLV over the holdout length,
     and ``top_decile_share`` is their share of those customers' revenue in the holdout
     (``calibration_end``, ``holdout_end``]. ``past_spend_share`` is the same for the tenth who
-    had spent most by ``calibration_end`` (the naive baseline). ``new_customer_revenue`` is
-    holdout revenue from customers first seen in the holdout, whom no model can rank.
+    had spent most by ``calibration_end`` (the naive baseline), ``hindsight_share`` for the tenth
+    who did spend most in the holdout (the ceiling no ranking can pass). ``new_customer_revenue``
+    is holdout revenue from customers first seen in the holdout, whom no model can rank.
     """
 
     calibration_end: date
@@ -108,6 +109,7 @@ class ClvHoldout(BaseModel):
     holdout_revenue: float
     top_decile_share: float
     past_spend_share: float
+    hindsight_share: float
     new_customer_revenue: float
 
 
@@ -145,9 +147,24 @@ class ValuedCustomer(BaseModel):
     monetary_total: float
     advocacy_actions: int
     orders: int = 0
+    visits: int = 0
     engagement_points: float = 0.0
     advocacy_score: float = 0.0
-    """Engagement per order weighted by value (see :mod:`shopkeeper.analytics.advocacy`)."""
+    """Engagement per visit weighted by value (see :mod:`shopkeeper.analytics.advocacy`)."""
+
+
+class ValuedList(BaseModel):
+    """A named list of customers, a page at a time; ``total`` counts the whole list.
+
+    ``high-value``: RFM spend score 4–5 or segment Champions / Loyal, highest spend first.
+    ``advocates``: advocate candidates, highest advocacy score first.
+    """
+
+    name: str
+    reference_date: date
+    total: int
+    offset: int
+    customers: list[ValuedCustomer]
 
 
 class WriteBackResult(BaseModel):

@@ -37,20 +37,22 @@ from shopkeeper.analytics.schemas import (
     SegmentMove,
     Transition,
     ValuedCustomer,
+    ValuedList,
     WriteBackResult,
 )
 from shopkeeper.customers.repository import find_customer
 from shopkeeper.errors import Invalid, NotFound
-from shopkeeper.events.kinds import ADVOCACY_KINDS
 from shopkeeper.models import CustomerScore
 
 if TYPE_CHECKING:
     from shopkeeper.application import Shopkeeper
 
-__all__ = ["HIGH_VALUE_SEGMENTS", "AnalyticsService"]
+__all__ = ["HIGH_VALUE_SEGMENTS", "NAMED_LISTS", "AnalyticsService"]
 
 #: Segments whose customers are high value whatever their spend score.
 HIGH_VALUE_SEGMENTS = frozenset({rfm.Segment.CHAMPIONS, rfm.Segment.LOYAL})
+#: The named lists of :meth:`AnalyticsService.named_list`.
+NAMED_LISTS = ("high-value", "advocates")
 WEEK_DAYS = 7.0
 
 
@@ -147,27 +149,29 @@ class AnalyticsService:
         self, session: Session, reference_date: date | None = None
     ) -> list[ValuedCustomer]:
         """Advocate candidates: engagement (reviews, shares, referrals, social posts) per
-        order, weighted by value; see :mod:`shopkeeper.analytics.advocacy` for the score.
+        visit, weighted by value; see :mod:`shopkeeper.analytics.advocacy` for the score.
 
-        Counts every advocacy event of a known customer up to the reference day (default
-        today), including customers who have not ordered (value 0, orders 0). Sorted by
-        advocacy score, highest first.
+        Counts every advocacy event and visit of a customer up to the reference day (default
+        today), including customers who have not ordered (value 0, orders 0), and lists those
+        the shop can reach (a userId or an e-mail). Sorted by advocacy score, highest first.
         """
         reference = reference_date or self._today()
         end = datetime.combine(reference + timedelta(days=1), time(), tzinfo=UTC)
         with self._engine(session, ("events",), end=end) as con:
-            ev = con.table("events")
-            ev = ev.filter(ev.kind.isin(sorted(ADVOCACY_KINDS)) & ev.customer_id.notnull())
-            counts = ev.group_by(["customer_id", "kind"]).aggregate(n=ev.count()).to_pandas()
-        wide = counts.pivot_table(
-            index="customer_id", columns="kind", values="n", aggfunc="sum", fill_value=0
-        )
+            expr = summary.advocacy_activity(
+                con.table("events"), sorted(advocacy.POINTS), advocacy.VISIT_KINDS
+            )
+            wide = expr.to_pandas()
+        kinds = sorted(advocacy.POINTS)
+        wide = wide[wide[kinds].sum(axis=1) > 0].sort_values("customer_id", ignore_index=True)
         buyers = {c.customer_id: c for c in self.rfm(session, reference).customers}
-        ids = sorted(set(wide.index.astype(str)))
-        wide = wide.reindex(ids, fill_value=0)
+        ids = [str(c) for c in wide.customer_id]
         orders = [buyers[c].frequency if c in buyers else 0 for c in ids]
         m = [buyers[c].m if c in buyers else 0 for c in ids]
-        result = advocacy.score({k: wide[k].to_numpy() for k in wide.columns}, orders, m)
+        visits = wide.visits.to_numpy()
+        result = advocacy.score({k: wide[k].to_numpy() for k in kinds}, visits, m)
+        shortlist = [cid for i, cid in enumerate(ids) if result.candidate[i]]
+        reachable = repository.reachable(session, shortlist)
         chosen = [
             ValuedCustomer(
                 customer_id=cid,
@@ -176,13 +180,43 @@ class AnalyticsService:
                 monetary_total=buyers[cid].monetary_total if cid in buyers else 0.0,
                 advocacy_actions=int(result.actions[i]),
                 orders=orders[i],
+                visits=int(visits[i]),
                 engagement_points=float(result.points[i]),
                 advocacy_score=float(result.score[i]),
             )
             for i, cid in enumerate(ids)
-            if result.candidate[i]
+            if result.candidate[i] and cid in reachable
         ]
         return sorted(chosen, key=lambda v: (-v.advocacy_score, -v.monetary_total, v.customer_id))
+
+    def named_list(
+        self,
+        session: Session,
+        name: str,
+        reference_date: date | None = None,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> ValuedList:
+        """A page of one of :data:`NAMED_LISTS` (:meth:`high_value` or :meth:`advocates`)."""
+        if name not in NAMED_LISTS:
+            raise Invalid(f"name must be one of {', '.join(NAMED_LISTS)}", detail={"field": "name"})
+        if limit < 0:
+            raise Invalid("limit must be 0 or more", detail={"field": "limit"})
+        if offset < 0:
+            raise Invalid("offset must be 0 or more", detail={"field": "offset"})
+        reference = reference_date or self._today()
+        if name == "advocates":
+            rows = self.advocates(session, reference)
+        else:
+            rows = self.high_value(session, reference)
+        return ValuedList(
+            name=name,
+            reference_date=reference,
+            total=len(rows),
+            offset=offset,
+            customers=rows[offset : offset + limit],
+        )
 
     # --- CLV ---------------------------------------------------------------------------------
 
@@ -298,6 +332,7 @@ class AnalyticsService:
             holdout_revenue=revenue,
             top_decile_share=share("clv"),
             past_spend_share=share("past"),
+            hindsight_share=share("future"),
             new_customer_revenue=float(frame[~frame.customer_id.isin(predicted)].future.sum()),
         )
 

@@ -1,10 +1,10 @@
 """Per-customer summaries as portable Ibis expressions: one code path for DuckDB and Spark.
 
 Input is a transactions table with the columns of :data:`TRANSACTIONS` (one row per order:
-``customer_id``, ``timestamp``, ``amount``). Each function returns an *unexecuted* Ibis
-expression; the caller runs it on whichever backend :func:`shopkeeper.analytics.engine.connect`
-returned (``.to_pyarrow()``, ``.to_pandas()``) or keeps composing. Nothing here is specific to
-one engine, and nothing here is pandas.
+``customer_id``, ``timestamp``, ``amount``), or for :func:`advocacy_activity` the events table.
+Each function returns an *unexecuted* Ibis expression; the caller runs it on whichever backend
+:func:`shopkeeper.analytics.engine.connect` returned (``.to_pyarrow()``, ``.to_pandas()``) or
+keeps composing. Nothing here is specific to one engine, and nothing here is pandas.
 
 Time is handled at day grain: timestamps are truncated to their UTC calendar day, and a day is
 in the window when it is on or before the observation end/reference day (as ``lifetimes`` does
@@ -13,11 +13,13 @@ with ``freq="D"``, which truncates both to the period before comparing).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 import ibis
 import ibis.expr.types as ir
 
+from shopkeeper.analytics.kpis import session_key
 from shopkeeper.errors import Invalid
 
 CUSTOMER_ID = "customer_id"
@@ -109,6 +111,21 @@ def rfm_inputs(
         monetary_total=per_customer.monetary_total.cast("float64"),
         average_order_value=(per_customer.monetary_total / per_customer.frequency).cast("float64"),
     )
+
+
+def advocacy_activity(
+    events: ir.Table, kinds: Sequence[str], visit_kinds: Sequence[str]
+) -> ir.Table:
+    """Per customer: how many events of each of ``kinds``, and ``visits`` (distinct sessions,
+    see :func:`kpis.session_key`, with an event of ``visit_kinds``).
+
+    ``events`` has the columns of the analytics events table; events of no customer are left
+    out. One row per customer with any such event, unordered.
+    """
+    ev = events.filter(events.customer_id.notnull() & events.kind.isin([*kinds, *visit_kinds]))
+    counts = {kind: (ev.kind == kind).sum().cast("int64") for kind in kinds}
+    visits = session_key(ev).nunique(where=ev.kind.isin(list(visit_kinds)))
+    return ev.group_by(CUSTOMER_ID).aggregate(**counts, visits=visits)
 
 
 def _days(transactions: ir.Table) -> ir.Table:

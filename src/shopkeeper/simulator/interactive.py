@@ -149,7 +149,7 @@ class InteractiveShop:
         for day in range(days):
             active = (pop.join_day <= day) & (day < pop.churn_day)
             season = np.where(cal.gift_season[day], t.gift_season, t.off_season)[pop.persona]
-            lam = t.visit_rate[pop.persona] * cal.traffic[day] * season * self._rate
+            lam = t.visit_rate[pop.persona] * cal.traffic[day] * season * pop.frequency * self._rate
             cust = np.repeat(np.arange(n), rng.poisson(np.where(active, lam, 0.0)))
             k = len(cust)
             hour = draw_cdf(t.hour_cdf[pop.persona[cust]], rng.random(k))

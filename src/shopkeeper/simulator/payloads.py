@@ -28,6 +28,7 @@ STORES = (
     ("store-paris-01", "FR", "Paris"),
 )
 SHARE_VIA = ("instagram", "pinterest", "whatsapp", "facebook")
+REFERRAL_VIA = ("email", "whatsapp", "link")
 REFERRERS = (
     "",
     "https://www.google.com/",
@@ -75,7 +76,7 @@ class DayState:
     rate_factor: np.ndarray
     registered: np.ndarray
     logged_in: list[list[bool]]
-    store_known: np.ndarray
+    store_identified: list[str | None]  # the id the stores last identified the customer by
     orders: np.ndarray
     revenue: np.ndarray
     coupon_orders: np.ndarray
@@ -90,7 +91,7 @@ class DayState:
             rate_factor=np.ones(n),
             registered=pop.registered.copy(),
             logged_in=[[False] * len(ids) for ids in pop.anonymous_ids],
-            store_known=np.zeros(n, dtype=bool),
+            store_identified=[None] * n,
             orders=np.zeros(n, dtype=np.int64),
             revenue=np.zeros(n),
             coupon_orders=np.zeros(n, dtype=np.int64),

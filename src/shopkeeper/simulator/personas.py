@@ -182,9 +182,32 @@ PERSONAS: tuple[Persona, ...] = (
 )
 PERSONA_NAMES = tuple(p.name for p in PERSONAS)
 
+#: Individual heterogeneity within a persona: every customer's visit and store-visit rates are
+#: the persona's times a Gamma(shape, 1 / shape) multiplier (mean 1), the assumption BG/NBD makes
+#: about purchase rates. Shape 1 (an exponential) brings the spread of orders per customer near
+#: the real shops' (coefficient of variation 1.5 on CDNOW, 1.8 on Online Retail, 0.9 before;
+#: see the README), and with it their concentration of revenue. Spend per order needs no extra
+#: multiplier: category and tier preferences already spread it as much as CDNOW's (CV 0.75).
+FREQUENCY_SHAPE = 1.0
+
 INFLUENCER_SHARE = 0.04
+#: What planted influencers do more of, per purchase: reviews and shares (a share becomes a
+#: social post too).
 INFLUENCER_REVIEW_FACTOR = 8.0
 INFLUENCER_SHARE_FACTOR = 40.0
+#: Advocacy that does not wait for an order. Per web session, the chance that the visitor shares a
+#: product they look at (to a friend, a board, a story): rare for most people, routine for an
+#: influencer, who also posts it to their audience.
+BROWSE_SHARE = 0.005
+INFLUENCER_BROWSE_SHARE = 0.2
+#: Per day of the customer's relationship with the shop (joined, not lapsed), whether or not
+#: they visit: posts about the shop that tag it (seen by the shop's social listening as
+#: ``Social Shared`` from the customer's account), and referral invitations from the account
+#: (the referral programme needs one). An influencer posts about once a month and refers
+#: someone about every six weeks; a few per cent of ordinary customers refer anyone in a year.
+INFLUENCER_POST_RATE = 1 / 30
+INFLUENCER_REFERRAL_RATE = 1 / 45
+REFERRAL_RATE = 0.03 / 365
 
 
 @dataclass(frozen=True)

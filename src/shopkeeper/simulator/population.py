@@ -1,5 +1,9 @@
 """Simulated customers: persona, demographics, consent, devices, and hidden preferences.
 
+Within a persona customers differ as real ones do: category and tier preferences are drawn per
+customer, and so is a purchase-frequency multiplier (``frequency``, Gamma with mean 1, see
+:data:`~shopkeeper.simulator.personas.FREQUENCY_SHAPE`) that scales their visit rates.
+
 Only a share of customers gave a salutation (40%) or a birthday (30%); the rest have ``None``
 there, and identify calls leave those traits out, as a real shop's would.
 """
@@ -14,6 +18,7 @@ import numpy as np
 
 from shopkeeper.simulator.catalog import LEAVES
 from shopkeeper.simulator.personas import (
+    FREQUENCY_SHAPE,
     INFLUENCER_SHARE,
     PERSONA_NAMES,
     PERSONAS,
@@ -84,6 +89,7 @@ class Population:
 
     persona: np.ndarray
     influencer: np.ndarray
+    frequency: np.ndarray  # individual multiplier of the persona's visit rates (mean 1)
     join_day: np.ndarray  # <= 0: known before the simulated period starts
     churn_day: np.ndarray  # first inactive day for lapsing regulars, else a day past the end
     registered: np.ndarray  # has an account (a userId) at the start
@@ -217,9 +223,12 @@ def build_population(
         device_types.append([("mobile", "tablet", "desktop")[d] for d in dev_type[k : k + m]])
         ips.append([".".join(map(str, row)) for row in octets[k : k + m].tolist()])
         k += m
+    # Drawn last, so adding it left every other draw of a seed as it was.
+    frequency = rng.gamma(FREQUENCY_SHAPE, 1 / FREQUENCY_SHAPE, n)
     return Population(
         persona=persona,
         influencer=influencer,
+        frequency=frequency,
         join_day=join_day,
         churn_day=churn_day,
         registered=registered,

@@ -14,7 +14,17 @@ from typing import Any
 import numpy as np
 
 from shopkeeper.simulator.catalog import CATEGORIES, LEAVES, TIERS, Catalog, pick_new_bias
-from shopkeeper.simulator.personas import PersonaTable, draw_cdf
+from shopkeeper.simulator.personas import (
+    BROWSE_SHARE,
+    INFLUENCER_BROWSE_SHARE,
+    INFLUENCER_POST_RATE,
+    INFLUENCER_REFERRAL_RATE,
+    INFLUENCER_REVIEW_FACTOR,
+    INFLUENCER_SHARE_FACTOR,
+    REFERRAL_RATE,
+    PersonaTable,
+    draw_cdf,
+)
 from shopkeeper.simulator.population import Population
 
 WEEKDAY_TRAFFIC = (1.0, 0.95, 0.95, 1.0, 1.05, 1.15, 1.25)  # Monday .. Sunday
@@ -66,7 +76,15 @@ def build_calendar(start: date, days: int) -> Calendar:
         {"name": "weekly_rhythm", "traffic_by_weekday": list(WEEKDAY_TRAFFIC)},
         {"name": "newsletter", "weekday": NEWSLETTER_WEEKDAY, "channel": "email"},
         {"name": "new_arrivals", "view_share_to_newest_tenth": NEW_ARRIVAL_PULL},
-        {"name": "influencers", "review_factor": 8.0, "share_factor": 40.0},
+        {
+            "name": "influencers",
+            "review_factor": INFLUENCER_REVIEW_FACTOR,
+            "share_factor": INFLUENCER_SHARE_FACTOR,
+            "browse_share": INFLUENCER_BROWSE_SHARE,
+            "posts_per_day": INFLUENCER_POST_RATE,
+            "referrals_per_day": INFLUENCER_REFERRAL_RATE,
+        },
+        {"name": "frequency", "distribution": "gamma", "mean": 1.0, "per": "customer"},
     ]
 
     def plant(name: str, first: date, last: date, t: float, c: float, k: float) -> None:
@@ -149,6 +167,7 @@ class SessionPlan:
     share: list[bool]
     rating: list[int]
     later: list[int]  # days until review / share / refund
+    browse_share: list[bool]  # shares the last product viewed, bought or not
 
 
 def plan_sessions(
@@ -168,7 +187,7 @@ def plan_sessions(
     """Draw the day's sessions: organic traffic from every active customer's visit rate, plus
     the sessions that e-mail clicks started (``email_*``)."""
     persona = pop.persona
-    lam = table.visit_rate[persona] * cal.traffic[day] * rate_factor
+    lam = table.visit_rate[persona] * cal.traffic[day] * rate_factor * pop.frequency
     lam = lam * np.where(cal.gift_season[day], table.gift_season, table.off_season)[persona]
     counts = rng.poisson(np.where(active, lam, 0.0))
     organic = np.repeat(np.arange(len(persona)), counts)
@@ -190,8 +209,13 @@ def plan_sessions(
     buy = (n_add > 0) & (rng.random(n) < np.minimum(table.p_buy[p] * cal.conversion[day], 0.95))
     coupon = buy & (rng.random(n) < np.minimum(table.p_coupon[p] * cal.coupon[day], 0.95))
     influencer = pop.influencer[cust]
-    review = buy & (rng.random(n) < table.p_review[p] * np.where(influencer, 8.0, 1.0))
-    share = buy & (rng.random(n) < table.p_share[p] * np.where(influencer, 40.0, 1.0))
+    review = buy & (
+        rng.random(n) < table.p_review[p] * np.where(influencer, INFLUENCER_REVIEW_FACTOR, 1.0)
+    )
+    share = buy & (
+        rng.random(n) < table.p_share[p] * np.where(influencer, INFLUENCER_SHARE_FACTOR, 1.0)
+    )
+    browse_share = rng.random(n) < np.where(influencer, INFLUENCER_BROWSE_SHARE, BROWSE_SHARE)
     view_cust = np.repeat(cust, n_views)
     products = draw_products(rng, catalog, pop, day, view_cust, np.repeat(leaf, n_views))
     offsets = np.concatenate([[0], np.cumsum(n_views)]).tolist()
@@ -225,6 +249,7 @@ def plan_sessions(
         share=share.tolist(),
         rating=rating.tolist(),
         later=rng.integers(3, 15, n).tolist(),
+        browse_share=browse_share.tolist(),
     )
 
 
@@ -250,7 +275,7 @@ def plan_store_visits(
     active: np.ndarray,
 ) -> StorePlan:
     """Store visits: loyalty-card holders only, opening hours 9-20, mostly a purchase."""
-    lam = table.store_rate[pop.persona] * cal.traffic[day]
+    lam = table.store_rate[pop.persona] * cal.traffic[day] * pop.frequency
     counts = rng.poisson(np.where(active & pop.has_loyalty, lam, 0.0))
     cust = np.repeat(np.arange(len(counts)), counts)
     n = len(cust)
@@ -264,4 +289,46 @@ def plan_store_visits(
         items=[products[offsets[i] : offsets[i + 1]] for i in range(n)],
         buy=(rng.random(n) < 0.75).tolist(),
         store=rng.integers(0, 6, n).tolist(),
+    )
+
+
+@dataclass
+class AdvocacyPlan:
+    """One day's advocacy away from the site: tagged social posts and referral invitations."""
+
+    cust: list[int]
+    start: list[int]  # seconds after midnight UTC
+    referral: list[bool]  # else a social post
+    product: list[int]  # what a post shows
+    u: list[float]  # picks the network or messenger
+
+
+def plan_advocacy(
+    rng: np.random.Generator,
+    *,
+    day: int,
+    pop: Population,
+    catalog: Catalog,
+    known: np.ndarray,
+) -> AdvocacyPlan:
+    """Posts and referrals of customers the shop can attribute them to (``known``: has an
+    account and a relationship with the shop that day), whether or not they visit or order.
+
+    Influencers post at :data:`INFLUENCER_POST_RATE` and refer at
+    :data:`INFLUENCER_REFERRAL_RATE` per day; ordinary customers only refer, rarely.
+    """
+    post = np.where(known & pop.influencer, INFLUENCER_POST_RATE, 0.0)
+    refer = np.where(known, np.where(pop.influencer, INFLUENCER_REFERRAL_RATE, REFERRAL_RATE), 0.0)
+    n_post, n_refer = rng.poisson(post), rng.poisson(refer)
+    cust = np.concatenate(
+        [np.repeat(np.arange(len(post)), n_post), np.repeat(np.arange(len(refer)), n_refer)]
+    )
+    n = len(cust)
+    referral = np.arange(n) >= int(n_post.sum())
+    return AdvocacyPlan(
+        cust=cust.tolist(),
+        start=rng.integers(8 * 3600, 23 * 3600, n).tolist(),
+        referral=referral.tolist(),
+        product=draw_products(rng, catalog, pop, day, cust).tolist(),
+        u=rng.random(n).tolist(),
     )

@@ -29,6 +29,7 @@ from shopkeeper.simulator.population import Population, build_population
 from shopkeeper.simulator.sessions import (
     Calendar,
     build_calendar,
+    plan_advocacy,
     plan_sessions,
     plan_store_visits,
 )
@@ -95,7 +96,8 @@ class ShopSimulation:
         for day in range(cfg.days):
             day_ms = epoch + day * DAY_MS
             walker.begin_day(day, day_ms)
-            active = (pop.join_day <= day) & (day < pop.churn_day) & ~state.gone
+            related = (pop.join_day <= day) & (day < pop.churn_day)
+            active = related & ~state.gone
             email_cust, email_start = walker.email_campaign(rng, active)
             plan = plan_sessions(
                 rng,
@@ -120,6 +122,11 @@ class ShopSimulation:
                     table=self.table,
                     catalog=self.catalog,
                     active=active,
+                )
+            )
+            walker.advocacy(
+                plan_advocacy(
+                    rng, day=day, pop=pop, catalog=self.catalog, known=related & state.registered
                 )
             )
             batch = walker.end_day()

@@ -20,6 +20,7 @@ from shopkeeper.simulator.payloads import (
     DEVICE_DICTS,
     LANDINGS,
     ONE_OFF,
+    REFERRAL_VIA,
     SHARE_VIA,
     STORES,
     USER_AGENT_BY_DEVICE,
@@ -31,7 +32,13 @@ from shopkeeper.simulator.payloads import (
 )
 from shopkeeper.simulator.personas import PersonaTable
 from shopkeeper.simulator.population import Population
-from shopkeeper.simulator.sessions import SEARCH_PROPS, Calendar, SessionPlan, StorePlan
+from shopkeeper.simulator.sessions import (
+    SEARCH_PROPS,
+    AdvocacyPlan,
+    Calendar,
+    SessionPlan,
+    StorePlan,
+)
 
 
 class WebWalker:
@@ -192,6 +199,12 @@ class WebWalker:
                 t += step
                 append((t, seq, track("Product Viewed", anon, uid, props[prod], ctx)))
                 seq += 1
+            if plan.browse_share[i]:
+                via = SHARE_VIA[int(plan.u_login[i] * 89) % len(SHARE_VIA)]
+                for shared in self._shares(c, anon, uid, props[views[-1]], via, ctx):
+                    t += step
+                    append((t, seq, shared))
+                    seq += 1
             n_add = plan.n_add[i]
             if not n_add:
                 continue
@@ -341,34 +354,63 @@ class WebWalker:
             )
         if plan.share[i]:
             via = SHARE_VIA[int(plan.u_qty[i] * 97) % len(SHARE_VIA)]
-            url = f"{SHOP_URL}/p/{item['sku']}"
             ctx = self._light_context(c, slot)
-            self._later(
-                max(later - 2, 1),
-                t,
-                track(
-                    "Product Shared",
-                    anon,
-                    uid,
-                    {
-                        "share_via": via,
-                        "product_id": item["product_id"],
-                        "sku": item["sku"],
-                        "name": item["name"],
-                        "url": url,
-                    },
-                    ctx,
-                ),
-            )
-            if self.pop.influencer[c]:
-                self._later(
-                    max(later - 2, 1),
-                    t + 60_000,
-                    track("Social Shared", anon, uid, {"share_via": via, "url": url}, ctx),
-                )
+            for k, shared in enumerate(self._shares(c, anon, uid, item, via, ctx)):
+                self._later(max(later - 2, 1), t + k * 60_000, shared)
+
+    def _shares(
+        self,
+        c: int,
+        anon: str | None,
+        uid: str | None,
+        item: dict[str, Any],
+        via: str,
+        ctx: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        """A product share, and for an influencer the post to their audience that follows."""
+        url = f"{SHOP_URL}/p/{item['sku']}"
+        shared = {
+            "share_via": via,
+            "product_id": item["product_id"],
+            "sku": item["sku"],
+            "name": item["name"],
+            "url": url,
+        }
+        out = [track("Product Shared", anon, uid, shared, ctx)]
+        if self.pop.influencer[c]:
+            out.append(track("Social Shared", anon, uid, {"share_via": via, "url": url}, ctx))
+        return out
+
+    def advocacy(self, plan: AdvocacyPlan) -> None:
+        """Posts and referrals made away from the site, reported from the customer's account
+        (social listening matches the tag, the referral programme knows who invited)."""
+        pop = self.pop
+        props = self.catalog.event_props
+        append = self.batch.append
+        for c, start, referral, prod, u in zip(
+            plan.cust, plan.start, plan.referral, plan.product, plan.u, strict=True
+        ):
+            uid = pop.user_ids[c]
+            ctx = {"consent": pop.consents[c]}
+            if referral:
+                via = REFERRAL_VIA[int(u * 97) % len(REFERRAL_VIA)]
+                body = {"share_via": via, "url": f"{SHOP_URL}/?ref={uid}"}
+                payload = track("Referral Sent", None, uid, body, ctx)
+            else:
+                via = SHARE_VIA[int(u * 97) % len(SHARE_VIA)]
+                url = props[prod]["url"]
+                payload = track("Social Shared", None, uid, {"share_via": via, "url": url}, ctx)
+            append((self.day_ms + start * 1000, self.seq, payload))
+            self.seq += 1
 
     def store_visits(self, plan: StorePlan) -> None:
-        """Purchases in physical stores, identified by the loyalty card only."""
+        """Purchases in physical stores, identified through the loyalty card.
+
+        The card is the member's account once they have one (the loyalty programme links them,
+        as the account's ``loyalty_id`` trait says): the till then reports the account's userId.
+        Before that the card number itself is the userId, and what was bought on it stays on a
+        profile of its own (the store cannot join two userIds).
+        """
         pop, st = self.pop, self.state
         lines = self.catalog.line_items
         append = self.batch.append
@@ -377,6 +419,7 @@ class WebWalker:
                 continue
             loyalty = pop.loyalty_ids[c]
             assert loyalty is not None
+            member = pop.user_ids[c] if st.registered[c] else loyalty
             store_id, country, city = STORES[plan.store[i]]
             ctx = {
                 "location": {"country": country, "city": city},
@@ -384,13 +427,11 @@ class WebWalker:
                 "consent": pop.consents[c],
             }
             t = self.day_ms + plan.start[i] * 1000
-            if not st.store_known[c]:
-                append((t - 1000, self.seq, identify(None, loyalty, {"loyalty_id": loyalty}, ctx)))
+            if st.store_identified[c] != member:
+                append((t - 1000, self.seq, identify(None, member, {"loyalty_id": loyalty}, ctx)))
                 self.seq += 1
-                st.store_known[c] = True
-            append(
-                (t, self.seq, track("Store Visited", None, loyalty, {"store_id": store_id}, ctx))
-            )
+                st.store_identified[c] = member
+            append((t, self.seq, track("Store Visited", None, member, {"store_id": store_id}, ctx)))
             self.seq += 1
             st.last_active_day[c] = self.day
             if not plan.buy[i]:
@@ -406,7 +447,7 @@ class WebWalker:
                 "currency": CURRENCY,
                 "products": basket,
             }
-            append((t + 600_000, self.seq, track("Order Completed", None, loyalty, order, ctx)))
+            append((t + 600_000, self.seq, track("Order Completed", None, member, order, ctx)))
             self.seq += 1
             st.orders[c] += 1
             st.revenue[c] += amounts["total"]

@@ -24,25 +24,30 @@ if TYPE_CHECKING:
 def expected_annual_value(sim: ShopSimulation) -> np.ndarray:
     """Expected revenue per customer over a coming year, under the simulator's own model.
 
-    Web: sessions x P(cart not empty) x P(checkout) x items x preference-weighted mean price,
-    less the average coupon discount; plus store purchases for loyalty-card holders. Zero for
+    Web: sessions (the persona's visit rate times the customer's own frequency multiplier, plus
+    the sessions newsletter clicks start for subscribers with an account) x P(cart not empty) x
+    P(checkout) x items x preference-weighted mean price, less the average coupon discount; plus
+    store purchases for loyalty-card holders (also times the frequency multiplier). Zero for
     customers who are gone (one-off buyers after their order, lapsed regulars).
     """
-    pop, t = sim.population, sim.table
+    pop, t, cal = sim.population, sim.table, sim.calendar
     p = pop.persona
-    season = np.where(sim.calendar.gift_season, 1, 0).mean()
+    season = np.where(cal.gift_season, 1, 0).mean()
     mix = season * t.gift_season[p] + (1 - season) * t.off_season[p]
-    sessions = 365 * t.visit_rate[p] * mix * sim.calendar.traffic.mean()
+    registered = pop.registered if sim.outcome is None else sim.outcome.registered
+    campaigns = 365 * np.mean([name is not None for name in cal.campaigns])
+    mailed = campaigns * t.email_open[p] * t.email_click[p] * (registered & pop.consent_email)
+    sessions = 365 * t.visit_rate[p] * mix * cal.traffic.mean() * pop.frequency + mailed
     p_cart = 1 - (1 - t.p_add[p]) * np.exp(-t.views_mean[p] * t.p_add[p])
     items = np.maximum(1.0, (1 + t.views_mean[p]) * t.p_add[p] / p_cart) * 0.9
     bucket_price = sim.catalog.mean_bucket_price.reshape(len(LEAVES), len(TIERS))
     price = np.einsum("nl,lt,nt->n", pop.cat_weights, bucket_price, pop.tier_weights)
     web = sessions * p_cart * t.p_buy[p] * items * price * (1 - 0.13 * t.p_coupon[p])
-    store = 365 * t.store_rate[p] * 0.75 * (1 + t.basket_mean[p]) * price * pop.has_loyalty
+    store = 365 * t.store_rate[p] * pop.frequency * 0.75 * (1 + t.basket_mean[p]) * price
     alive = pop.churn_day >= sim.config.days
     if sim.outcome is not None:
         alive &= ~sim.outcome.gone
-    return np.asarray(np.round((web + store) * alive, 2))
+    return np.asarray(np.round((web + store * pop.has_loyalty) * alive, 2))
 
 
 def build_truth(sim: ShopSimulation) -> dict[str, Any]:
@@ -69,6 +74,7 @@ def build_truth(sim: ShopSimulation) -> dict[str, Any]:
             "email": pop.traits[i]["email"],
             "persona": persona,
             "influencer": bool(pop.influencer[i]),
+            "frequency": round(float(pop.frequency[i]), 4),
             "joined": (start + timedelta(days=int(pop.join_day[i]))).isoformat(),
             "churn_date": churn,
             "salutation": pop.salutations[i],
