@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         "before the 2xx (read-your-writes), or background by the projector moments after "
         "(collection several times faster; profiles lag by the projector's backlog).",
     )
+    projector: Literal["thread", "process"] = Field(
+        "thread",
+        description="Where the background projector runs: a thread of the server process, or "
+        "a child process of its own (its own core and GIL; its gauges are then not in the "
+        "server's /metrics). Only with SHOPKEEPER_PROJECTION=background.",
+    )
     projection_batch: int = Field(
         1000, ge=1, description="Most events the background projector applies per transaction."
     )

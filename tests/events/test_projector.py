@@ -227,3 +227,29 @@ def test_a_projector_process_applies_a_bulk_load(shop: Shopkeeper, settings: Set
     with shop.db.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Order)) == 5
         assert repository.position_of(session, NAME) == session.scalar(select(func.max(Event.id)))
+
+
+def test_the_background_projector_can_run_in_its_own_process(
+    settings: Settings, shop: Shopkeeper
+) -> None:
+    """``SHOPKEEPER_PROJECTOR=process``: the server process only appends; a child applies."""
+    import time
+
+    opened = Shopkeeper.open(
+        settings.model_copy(update={"projection": "background", "projector": "process"}),
+        clock=shop.clock,
+    )
+    opened.events.projector.start()
+    try:
+        assert opened.events.projector.running
+        opened.events.ingest([order(i, f"u-proc-{i}") for i in range(3)], project=False)
+        deadline = time.monotonic() + 30
+        while opened.events.projector.lag() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert opened.events.projector.lag() == 0
+    finally:
+        opened.events.projector.stop()
+        opened.close()
+    assert not opened.events.projector.running
+    with shop.db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Order)) == 3

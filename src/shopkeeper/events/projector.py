@@ -55,6 +55,7 @@ class Projector:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._child: ProjectorProcess | None = None
 
     # -- applying --------------------------------------------------------------------------
     def apply_pending(self, session: Session, limit: int | None = None) -> int:
@@ -210,6 +211,11 @@ class Projector:
 
     # -- the thread ------------------------------------------------------------------------
     def start(self) -> None:
+        settings = self.shop.settings
+        if settings.projection == "background" and settings.projector == "process":
+            if self._child is None:
+                self._child = ProjectorProcess(self.shop, batch=self.batch).__enter__()
+            return
         if self._thread is None:
             self._stopping.clear()
             self._thread = threading.Thread(target=self._run, name="projector", daemon=True)
@@ -220,6 +226,9 @@ class Projector:
         self._wake.set()
 
     def stop(self, timeout: float = 30.0) -> None:
+        if self._child is not None:
+            child, self._child = self._child, None
+            child.__exit__(None, None, None)  # applies what is left, then stops
         if self._thread is not None:
             self._stopping.set()
             self._wake.set()
@@ -228,6 +237,8 @@ class Projector:
 
     @property
     def running(self) -> bool:
+        if self._child is not None:
+            return self._child.alive
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
@@ -291,6 +302,10 @@ class ProjectorProcess:
                 f"the projector process failed (exit code {self._process.exitcode}); "
                 "its events are stored and are applied on the next start"
             )
+
+    @property
+    def alive(self) -> bool:
+        return self._process.is_alive()
 
     def check(self) -> None:
         """Raise if the child died while the caller is still appending."""
