@@ -34,7 +34,7 @@ def test_rfm_table_json_svg_and_write_back(
     result = cli.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "Champions" in result.output
-    assert "stored scores of 6 customers" in result.output
+    assert "scored 6 customers: 6 changed and written, 0 unchanged, 0 removed" in result.output
     assert ET.fromstring(svg.read_text()).tag.endswith("svg")  # well-formed
     with shop.db.sessions() as session:
         assert shop.analytics.score_of(session, "u1") is not None
@@ -88,3 +88,9 @@ def test_high_value_and_advocates(run: Callable[..., tuple[int, str, str]], stor
     code, _, err = run("advocates", "--offset", "-1")
     assert code != 0
     assert "--offset" in err
+
+
+def test_every_needs_write_back(run: Callable[..., tuple[int, str, str]]) -> None:
+    code, _out, err = run("rfm", "--every", "5")
+    assert code == 2
+    assert "--every schedules the write-back" in err

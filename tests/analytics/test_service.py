@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from shopkeeper.analytics import rfm
 from shopkeeper.application import Shopkeeper
 from shopkeeper.errors import Invalid, NotFound
+from shopkeeper.models import CustomerScore
 
 from .conftest import OCTOBER, REFERENCE, RFM_INPUTS
 
@@ -133,8 +135,21 @@ def test_write_back_stores_scores_the_profile_can_read(shop: Shopkeeper, store: 
             assert 0 <= (score.p_alive or 0) <= 1
         with pytest.raises(NotFound):
             shop.analytics.score_of(session, "nobody")
-    with shop.db.transaction() as session:  # a second run replaces, not appends
-        assert shop.analytics.write_back(session, REFERENCE).customers == 6
+    with shop.db.transaction() as session:  # a second run on the same data writes nothing
+        again = shop.analytics.write_back(session, REFERENCE)
+    assert (again.customers, again.written, again.unchanged, again.removed) == (6, 0, 6, 0)
+    shop.clock.advance(days=1)
+    with shop.db.transaction() as session:  # a later day: only customers whose scores moved
+        later = shop.analytics.write_back(session, REFERENCE + timedelta(days=200))
+    assert later.written + later.unchanged == 6
+    with shop.db.sessions() as session:
+        moved = session.scalars(
+            select(CustomerScore).where(CustomerScore.computed_at == shop.clock.now())
+        ).all()
+        kept = session.scalars(
+            select(CustomerScore).where(CustomerScore.computed_at < shop.clock.now())
+        ).all()
+    assert (len(moved), len(kept)) == (later.written, later.unchanged)
 
 
 def test_empty_store(shop: Shopkeeper) -> None:

@@ -7,9 +7,11 @@ a chart (RFM grid, KPI trend, cohort heat-map).
 
 from __future__ import annotations
 
+import time
 from contextlib import closing
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -17,6 +19,10 @@ from rich.table import Table
 from shopkeeper.analytics import charts
 from shopkeeper.analytics.schemas import KpiReport, ValuedList
 from shopkeeper.cli import app, console, open_shop
+from shopkeeper.errors import Invalid, ShopkeeperError
+
+if TYPE_CHECKING:
+    from shopkeeper.application import Shopkeeper
 
 JSON = typer.Option(False, "--json", help="Print the result as JSON (the API's shape).")
 LIMIT = typer.Option(20, "--limit", min=0, help="Customers listed.")
@@ -36,19 +42,28 @@ def rfm(
     write_back: bool = typer.Option(
         False, "--write-back", help="Store scores, CLV and P(alive) on the profiles."
     ),
+    every: float | None = typer.Option(
+        None,
+        "--every",
+        min=1.0,
+        help="With --write-back: recompute and store every this many minutes until interrupted.",
+    ),
     limit: int = LIMIT,
     as_json: bool = JSON,
     svg: Path | None = SVG,
 ) -> None:
     """RFM scores and segments of every customer with an order."""
+    if every is not None and not write_back:
+        raise Invalid("--every schedules the write-back: add --write-back", detail="every")
     day = reference_date.date() if reference_date else None
     with closing(open_shop()) as shop:
+        if every is not None:
+            _write_back_every(shop, every)
+            return
         with shop.db.sessions() as session:
             report = shop.analytics.rfm(session, day, window_days)
         if write_back:
-            with shop.db.transaction() as session:
-                stored = shop.analytics.write_back(session, day)
-            console.print(f"stored scores of {stored.customers:,} customers")
+            _write_back_once(shop, day)
     if svg is not None:
         svg.write_text(charts.rfm_grid(report))
     if as_json:
@@ -72,6 +87,25 @@ def rfm(
             f"{c.monetary_total:,.2f}",
         )
     console.print(table)
+
+
+def _write_back_once(shop: Shopkeeper, day: date | None) -> None:
+    with shop.db.transaction() as session:
+        stored = shop.analytics.write_back(session, day)
+    console.print(
+        f"scored {stored.customers:,} customers: {stored.written:,} changed and written, "
+        f"{stored.unchanged:,} unchanged, {stored.removed:,} removed"
+    )
+
+
+def _write_back_every(shop: Shopkeeper, minutes: float) -> None:
+    """The schedule: today's scores every ``minutes`` (a failed round is reported, not fatal)."""
+    while True:
+        try:
+            _write_back_once(shop, None)
+        except ShopkeeperError as exc:
+            console.print(f"[red]write-back failed:[/red] {exc.message}")
+        time.sleep(minutes * 60.0)
 
 
 @app.command("clv")

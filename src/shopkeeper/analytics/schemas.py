@@ -171,3 +171,8 @@ class WriteBackResult(BaseModel):
     customers: int
     with_clv: int
     computed_at: datetime
+    #: Rows inserted or updated because their scores changed, left as they were, and deleted
+    #: (customers no longer scored, e.g. whose orders were all cancelled).
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0

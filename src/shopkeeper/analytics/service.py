@@ -404,8 +404,10 @@ class AnalyticsService:
     ) -> WriteBackResult:
         """Store every customer's RFM scores and segment, CLV with its interval and P(alive).
 
-        Replaces the previous scores (a full recomputation). CLV columns stay null when the
-        shop has no repeat customers yet. Runs in the caller's transaction.
+        The scores are recomputed for everyone (quintiles and the fitted model are properties
+        of the whole customer base, and recency moves daily), but only rows that changed are
+        written: ``computed_at`` is when a row's scores last changed. CLV columns stay null
+        when the shop has no repeat customers yet. Runs in the caller's transaction.
         """
         reference = reference_date or self._today()
         report = self.rfm(session, reference)
@@ -433,8 +435,15 @@ class AnalyticsService:
                     "computed_at": now,
                 }
             )
-        repository.replace_scores(session, rows)
-        return WriteBackResult(customers=len(rows), with_clv=len(value), computed_at=now)
+        written, unchanged, removed = repository.store_scores(session, rows)
+        return WriteBackResult(
+            customers=len(rows),
+            with_clv=len(value),
+            computed_at=now,
+            written=written,
+            unchanged=unchanged,
+            removed=removed,
+        )
 
     def score_of(self, session: Session, identifier: str) -> CustomerScore | None:
         """The stored scores of the customer behind ``identifier`` (None if not computed)."""

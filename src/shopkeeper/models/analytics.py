@@ -11,7 +11,8 @@ from shopkeeper.models.base import Base
 
 
 class CustomerScore(Base):
-    """One customer's latest RFM scores and lifetime value (replaced on every write-back).
+    """One customer's latest RFM scores and lifetime value (rewritten when a write-back changes
+    them; ``computed_at`` is that write-back's time).
 
     Personal: erased with the customer (the row cascades with ``customers``).
     """
