@@ -127,6 +127,9 @@ def _stream(config: SimulationConfig, truth_path: Path) -> Iterator[Message]:
 
 def _produce(config: SimulationConfig, truth_path: Path, queue: Any) -> None:
     """Child process: the generator's messages into ``queue`` (bounded: it waits for ingest)."""
+    from shopkeeper.ops.runtime import tune_gc
+
+    tune_gc()
     try:
         for message in _stream(config, truth_path):
             queue.put(message)
