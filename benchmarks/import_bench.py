@@ -48,8 +48,10 @@ def run_one(path: Path) -> dict[str, float]:
     """Import ``path`` into a fresh store (in this process) and measure it."""
     from shopkeeper.application import Shopkeeper
     from shopkeeper.imports.service import ImportService
+    from shopkeeper.ops.runtime import tune_gc
     from shopkeeper.settings import Settings
 
+    tune_gc()  # as `shopkeeper import` does
     with tempfile.TemporaryDirectory() as data_dir:
         shop = Shopkeeper.open(Settings(data_dir=Path(data_dir), log_json=False))
         shop.migrate()
