@@ -8,10 +8,10 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, func, select, tuple_, update
+from sqlalchemy import JSON, func, select, update
 from sqlalchemy.orm import Session
 
-from shopkeeper.models import Event, Identity, Projection
+from shopkeeper.models import Event, Projection
 from shopkeeper.models.base import UTCDateTime
 
 #: Event columns in insert order (every column but the autoincrement id).
@@ -123,21 +123,17 @@ def _pg_time(value: datetime | None) -> datetime | None:
 def customer_ids_for(
     session: Session, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], str]:
-    """Map (kind, value) identifiers to their customer id, in one query."""
-    wanted = list(set(keys))
-    if not wanted:
-        return {}
-    found: dict[tuple[str, str], str] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        rows = session.execute(
-            select(Identity.kind, Identity.value, Identity.customer_id).where(
-                tuple_(Identity.kind, Identity.value).in_(chunk)
-            )
-        )
-        for kind, value, customer_id in rows:
-            found[(kind, value)] = customer_id
-    return found
+    """Map (kind, value) identifiers to their customer id.
+
+    Through :func:`~shopkeeper.identities.repository.identities_by_keys` (``value IN`` lists
+    the unique index serves): a row-value ``(kind, value) IN (VALUES ...)`` made SQLite scan
+    the whole identities table once per chunk, per projected batch and per trigger batch.
+    """
+    from shopkeeper.identities.repository import identities_by_keys
+
+    return {
+        (row.kind, row.value): row.customer_id for row in identities_by_keys(session, set(keys))
+    }
 
 
 #: What :func:`~shopkeeper.events.normalize.facts_of` reads from a stored event.
