@@ -280,28 +280,15 @@ def child(case: str) -> None:
     data, impl = case.split(":")
     if data == "online-retail":
         stages, rows, customers = run_online_retail()
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(
-            json.dumps(
-                {
-                    "case": case,
-                    "rows": rows,
-                    "customers": customers,
-                    "stages": stages,
-                    "cpu": CPU,
-                    "peak_mb": peak_mb,
-                }
-            )
-        )
-        return
-    if data == "cdnow":
-        frame, end = cdnow_master(), CDNOW_END
-        table = pa.Table.from_pandas(frame, preserve_index=False)
     else:
-        table, end = synthetic(int(data)), SYNTHETIC_END
-        frame = table.to_pandas() if impl == "lifetimes" else None
-    rows, customers = table.num_rows, len(pa.compute.unique(table["customer_id"]))
-    stages = run_ours(table, end) if impl == "ours" else run_lifetimes(frame, end)
+        if data == "cdnow":
+            frame, end = cdnow_master(), CDNOW_END
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+        else:
+            table, end = synthetic(int(data)), SYNTHETIC_END
+            frame = table.to_pandas() if impl == "lifetimes" else None
+        rows, customers = table.num_rows, len(pa.compute.unique(table["customer_id"]))
+        stages = run_ours(table, end) if impl == "ours" else run_lifetimes(frame, end)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(

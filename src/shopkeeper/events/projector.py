@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import OperationalError
 
+from shopkeeper.errors import ShopkeeperError
 from shopkeeper.events import repository
 from shopkeeper.events.kinds import SYSTEM_KINDS
 from shopkeeper.events.normalize import Facts, OrderFact, facts_of, products_of
@@ -214,7 +215,7 @@ class Projector:
         settings = self.shop.settings
         if settings.projection == "background" and settings.projector == "process":
             if self._child is None:
-                self._child = ProjectorProcess(self.shop, batch=self.batch).__enter__()
+                self._child = ProjectorProcess(self.shop, batch=self.batch).start()
             return
         if self._thread is None:
             self._stopping.clear()
@@ -228,7 +229,7 @@ class Projector:
     def stop(self, timeout: float = 30.0) -> None:
         if self._child is not None:
             child, self._child = self._child, None
-            child.__exit__(None, None, None)  # applies what is left, then stops
+            child.finish()  # applies what is left, then stops
         if self._thread is not None:
             self._stopping.set()
             self._wake.set()
@@ -275,7 +276,6 @@ class ProjectorProcess:
     applies the facts from the log on the other core; the position in ``projections`` keeps
     it exactly-once as always. Use as a context manager: leaving it waits until every event
     appended before is applied, then stops the child (an error in the child is raised here).
-    Big batches (``batch``) keep per-transaction and per-trigger-window costs low.
     """
 
     def __init__(self, shop: Shopkeeper, *, batch: int = 5000) -> None:
@@ -290,27 +290,37 @@ class ProjectorProcess:
             daemon=True,
         )
 
-    def __enter__(self) -> ProjectorProcess:
+    def start(self) -> ProjectorProcess:
         self._process.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def finish(self) -> None:
+        """Wait until every event appended so far is applied, then stop the child."""
         self._done.set()
         self._process.join()
-        if self._process.exitcode != 0 and exc[0] is None:
-            raise RuntimeError(
-                f"the projector process failed (exit code {self._process.exitcode}); "
-                "its events are stored and are applied on the next start"
-            )
+        self.check()
+
+    def __enter__(self) -> ProjectorProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.finish()
+        else:  # the caller failed: stop the child, keep the caller's error
+            self._done.set()
+            self._process.join()
 
     @property
     def alive(self) -> bool:
         return self._process.is_alive()
 
     def check(self) -> None:
-        """Raise if the child died while the caller is still appending."""
+        """Raise (a message for the CLI, not a traceback) if the child failed."""
         if self._process.exitcode not in (None, 0):
-            raise RuntimeError(f"the projector process failed (exit {self._process.exitcode})")
+            raise ShopkeeperError(
+                f"the projector process failed (exit code {self._process.exitcode}); the "
+                "events are stored and their facts are applied when a projector next runs"
+            )
 
 
 def _project_until_done(settings: Any, clock: Any, batch: int, done: Any) -> None:

@@ -21,7 +21,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from shopkeeper.cli import app, console, open_shop
-from shopkeeper.errors import Invalid
+from shopkeeper.errors import Invalid, ShopkeeperError
 from shopkeeper.simulator.shop import ShopSimulation, SimulationConfig
 from shopkeeper.simulator.truth import write_truth
 
@@ -154,12 +154,12 @@ def _streamed_in_child(config: SimulationConfig, truth_path: Path) -> Iterator[M
                 message: Message = channel.get(timeout=1.0)
             except queues.Empty:
                 if not process.is_alive():
-                    raise RuntimeError(
+                    raise ShopkeeperError(
                         f"the simulator process died (exit code {process.exitcode})"
                     ) from None
                 continue
             if message[0] == "error":
-                raise RuntimeError(f"the simulator process failed: {message[1]}")
+                raise ShopkeeperError(f"the simulator process failed: {message[1]}")
             yield message
             if message[0] == "truth":
                 return
