@@ -57,6 +57,7 @@ CATEGORIES = [
 ]
 BRANDS = ["acme", "zeta", "nordic", "lumen", "pico", "vega", "orbit", "kite"]
 TIERS = ["budget", "mid", "premium"]
+PERSONAS = ["deal_seekers", "premium_loyalists", "parents", "window_shoppers"]
 SOURCES = ["direct", "organic", "paid_search", "paid_social", "social", "email", "referral"]
 DEVICES = ["mobile", "desktop", "tablet"]
 COUNTRIES = ["DE", "FR", "NL", "AT", "CH", "BE", "IT", "ES"]
@@ -386,6 +387,7 @@ def raw_tables(n: int, per_customer: float, rng: np.random.Generator) -> dict[st
             "rfm_segment": rng.choice(SEGMENTS, s),
             "clv": rng.gamma(2.0, 60.0, s).round(2),
             "p_alive": rng.beta(4.0, 2.0, s),
+            "persona": rng.choice(PERSONAS, s),
         }
     )
     return {"people": people, "orders": orders, "lines": lines, "events": ev, "scores": scores}

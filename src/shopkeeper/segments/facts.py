@@ -178,8 +178,8 @@ def profile_table(
     if any(True for _ in affinity_fields(fields)):
         table = _left(table, _affinities(t, now, list(fields), affinity))
     # completed orders placed before the latest session began (all of them without a session)
-    current = table.select("customer_id", "current_start")
-    before = orders.filter(completed).join(current, "customer_id")
+    # (from ``sessions``, not ``table``: a second reference to ``table`` computes it twice)
+    before = _left(orders.filter(completed), sessions.select("customer_id", "current_start"))
     before = before.filter(
         before.current_start.isnull() | (before.timestamp < before.current_start)
     )
