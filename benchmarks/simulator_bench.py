@@ -10,8 +10,8 @@ generator + JSON serialisation (what ``shopkeeper simulate --out`` adds). Run::
 The target (issue 3) is >= 100,000 events/s for the generator. The garbage collector is tuned
 as the CLI tunes it (``shopkeeper.ops.runtime``): with the default thresholds a million
 customers' state made every young collection expensive (79,843 against 165,772 events per CPU
-second, 1M customers, 12 days, ``1000000 12 0 --generator-only``; ``--default-gc`` keeps the defaults). ``--generator-only``
-skips the second, JSON pass.
+second, 1M customers, 12 days, ``1000000 12 0 --generator-only``; ``--default-gc`` keeps the
+defaults). ``--generator-only`` skips the second, JSON pass.
 """
 
 from __future__ import annotations

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from shopkeeper.application import Shopkeeper
-from shopkeeper.models import Customer, Identity
-from shopkeeper.simulator.commands import simulate_to_store
+from shopkeeper.simulator.commands import simulate_to_store, truth_of_customers
 
 
 @dataclass
@@ -32,22 +29,8 @@ def simulate(
     truth_path = tmp_path / "truth.json"
     summary = simulate_to_store(shop, customers, days, seed, truth_path)
     assert summary.rejected == 0
-    persona_of: dict[str, str] = {}
-    for person in json.loads(truth_path.read_text())["customers"]:
-        for value in [person["user_id"], *person["anonymous_ids"], person["loyalty_id"]]:
-            if value:
-                persona_of[value] = person["persona"]
-    found: defaultdict[str, set[str]] = defaultdict(set)
-    with shop.db.sessions() as session:
-        rows = session.execute(
-            select(Identity.customer_id, Identity.value, Customer.merged_into_id).join(
-                Customer, Customer.id == Identity.customer_id
-            )
-        )
-        for customer_id, value, merged_into in rows:
-            if value in persona_of:
-                found[merged_into or customer_id].add(persona_of[value])
-    truth = {cid: personas.pop() for cid, personas in found.items() if len(personas) == 1}
+    people = json.loads(truth_path.read_text())["customers"]
+    truth = {cid: row["persona"] for cid, row in truth_of_customers(shop, people).items()}
     return SimulatedShop(shop, truth)
 
 

@@ -112,6 +112,34 @@ def simulate_to_store(
     return summary
 
 
+def truth_of_customers(shop: Shopkeeper, people: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Each live store customer -> the truth row of the simulated person it belongs to.
+
+    ``people`` are the truth's customer rows. A store customer is a profile (a userId, a
+    device's anonymousId, a loyalty card, or several merged); it belongs to the person whose
+    identifiers its identities are. Profiles holding two persons' identifiers are left out.
+    """
+    from sqlalchemy import select
+
+    from shopkeeper.models import Customer, Identity
+
+    person_of: dict[str, int] = {}
+    rows = list(people)
+    for index, person in enumerate(rows):
+        for value in [person["user_id"], *person["anonymous_ids"], person["loyalty_id"]]:
+            if value:
+                person_of[value] = index
+    found: dict[str, set[int]] = {}
+    with shop.db.sessions() as session:
+        query = select(Identity.customer_id, Identity.value, Customer.merged_into_id).join(
+            Customer, Customer.id == Identity.customer_id
+        )
+        for customer_id, value, merged_into in session.execute(query):
+            if value in person_of:
+                found.setdefault(merged_into or customer_id, set()).add(person_of[value])
+    return {cid: rows[next(iter(ids))] for cid, ids in found.items() if len(ids) == 1}
+
+
 #: What the generator hands over, in order: ("products", catalog dicts), then
 #: ("events", (simulated day, JSON array of a chunk)) per chunk, then ("truth", files written).
 Message = tuple[str, Any]
