@@ -59,6 +59,20 @@ def test_cards_name_the_defining_behaviour_with_numbers() -> None:
     assert sum(c.revenue_share for c in cards) == pytest.approx(1.0)
 
 
+def test_per_order_measures_of_customers_without_orders_are_left_out() -> None:
+    """Half the deal seekers never ordered: their AOV and coupon share are undefined, not 0."""
+    x, labels = population(np.random.default_rng(0))
+    col = {name: j for j, name in enumerate(NAMES)}
+    browsers = (labels == 0) & (np.arange(len(x)) % 2 == 0)
+    for name in ("orders", "revenue", "aov", "coupon_share"):
+        x[browsers, col[name]] = 0.0
+    deal = describe_clusters(x, labels, 3, FEATURES_WITH_KIDS, currency="€")[0]
+    assert deal.means["aov"] == pytest.approx(34.0)
+    assert deal.means["coupon_share"] == pytest.approx(0.71, abs=0.01)
+    assert "AOV €34" in deal.text
+    assert deal.means["orders"] == pytest.approx(x[labels == 0, col["orders"]].mean())
+
+
 def test_names_are_unique_and_rules_go_in_order() -> None:
     names = ["coupon_share", "budget_share", "premium_share", "orders"]
     d = np.array(

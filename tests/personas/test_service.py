@@ -124,3 +124,22 @@ def test_migration_0003_downgrades_and_upgrades(tmp_path: Path) -> None:
     db.migrate()
     assert {"customer_personas", "persona_models"} <= set(inspect(db.engine).get_table_names())
     db.dispose()
+
+
+def test_clustering_input_gives_non_buyers_the_buyers_median_per_order_measures() -> None:
+    import numpy as np
+
+    from shopkeeper.personas.features import all_features
+    from shopkeeper.personas.service import FeatureMatrix
+
+    features = all_features(())
+    names = [f.name for f in features]
+    values = np.zeros((4, len(names)))
+    values[:, names.index("orders")] = [2, 1, 0, 0]
+    values[:, names.index("aov")] = [40.0, 60.0, 0.0, 0.0]
+    values[:, names.index("coupon_share")] = [0.5, 1.0, 0.0, 0.0]
+    values[:, names.index("sessions")] = [5, 6, 7, 8]
+    x = FeatureMatrix(["a", "b", "c", "d"], features, values, ()).clustering_input()
+    assert x[:, names.index("aov")] == pytest.approx(np.log1p([40.0, 60.0, 50.0, 50.0]))
+    assert x[:, names.index("coupon_share")].tolist() == [0.5, 1.0, 0.75, 0.75]
+    assert x[:, names.index("sessions")] == pytest.approx(np.log1p([5, 6, 7, 8]))

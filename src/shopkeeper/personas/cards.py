@@ -125,15 +125,37 @@ class PersonaCard:
 
 
 def standardized_differences(x: FloatArray, labels: IntArray, k: int) -> FloatArray:
-    """``k x features`` matrix of ``(cluster mean - mean) / sd`` (0 where sd is 0)."""
-    mean, sd = x.mean(axis=0), x.std(axis=0)
+    """``k x features`` matrix of ``(cluster mean - mean) / sd`` (0 where sd is 0); NaN
+    values (undefined, see :func:`defined_values`) are left out of every mean."""
+    mean = _nanmean(x)
+    sd = np.sqrt(_nanmean((x - mean) ** 2))
     sd = np.where(sd > 1e-12, sd, np.inf)
     out = np.zeros((k, x.shape[1]))
     for c in range(k):
         rows = x[labels == c]
         if len(rows):
-            out[c] = (rows.mean(axis=0) - mean) / sd
+            out[c] = np.nan_to_num((_nanmean(rows) - mean) / sd)
     return out
+
+
+def defined_values(x: FloatArray, features: Sequence[Feature]) -> FloatArray:
+    """``x`` with the per-order measures of customers without orders set to NaN (undefined:
+    an AOV of 0 for someone who never ordered would pull a cluster's AOV down)."""
+    names = [f.name for f in features]
+    if "orders" not in names:
+        return x
+    out = np.array(x, dtype=np.float64)
+    no_orders = out[:, names.index("orders")] <= 0
+    for j, f in enumerate(features):
+        if f.per_order:
+            out[no_orders, j] = np.nan
+    return out
+
+
+def _nanmean(x: FloatArray) -> FloatArray:
+    """Column means ignoring NaN; 0 for a column with no defined value."""
+    counts = (~np.isnan(x)).sum(axis=0)
+    return np.asarray(np.nansum(x, axis=0) / np.maximum(counts, 1), dtype=np.float64)
 
 
 def fmt(value: float, unit: str, currency: str) -> str:
@@ -167,12 +189,13 @@ def describe_clusters(
         top: Most traits per card.
     """
     names = [f.name for f in features]
+    revenue = x[:, names.index("revenue")] if "revenue" in names else np.zeros(len(x))
+    x = defined_values(x, features)
     scaled = np.column_stack(
         [np.log1p(np.maximum(x[:, j], 0)) if f.log else x[:, j] for j, f in enumerate(features)]
     )
     d = standardized_differences(scaled, labels, k)
-    population = x.mean(axis=0)
-    revenue = x[:, names.index("revenue")] if "revenue" in names else np.zeros(len(x))
+    population = _nanmean(x)
     aov_at = names.index("aov") if "aov" in names else None
     total_revenue = float(revenue.sum()) or 1.0
     persona_names = assign_names(d, names)
@@ -180,7 +203,7 @@ def describe_clusters(
     for c in range(k):
         members = labels == c
         size = int(members.sum())
-        means = x[members].mean(axis=0) if size else np.zeros(len(names))
+        means = _nanmean(x[members]) if size else np.zeros(len(names))
         order = np.argsort(-np.abs(d[c]), kind="stable")
         traits = []
         for j in order[:top]:

@@ -41,6 +41,8 @@ class Feature:
             orders should not be 100 times as far from the crowd as one with 2.
         high: Phrase for a cluster where the feature stands out high; ``{v}`` is the value.
         low: Phrase for a cluster where it stands out low.
+        per_order: A measure of the customer's orders (AOV, coupon share...): undefined for a
+            customer without orders, whose 0 is a placeholder, not a value.
     """
 
     name: str
@@ -48,22 +50,44 @@ class Feature:
     log: bool
     high: str
     low: str
+    per_order: bool = False
 
 
 FEATURES: tuple[Feature, ...] = (
     Feature("orders", "count", True, "{v} orders each", "{v} orders each"),
     Feature("revenue", "money", True, "spend {v} each", "spend only {v} each"),
-    Feature("aov", "money", True, "AOV {v}", "AOV {v}"),
+    Feature("aov", "money", True, "AOV {v}", "AOV {v}", per_order=True),
     Feature("recency_days", "days", False, "last seen {v} ago", "active within {v}"),
     Feature("tenure_days", "days", False, "known for {v}", "new: known for {v}"),
     Feature("sessions", "count", True, "{v} visits each", "{v} visits each"),
     Feature("views_per_session", "ratio", True, "{v} products viewed per visit", "{v} views/visit"),
     Feature("conversion", "share", False, "{v} of visits end in an order", "{v} of visits buy"),
-    Feature("coupon_share", "share", False, "{v} of their orders use a coupon", "rarely coupons"),
+    Feature(
+        "coupon_share",
+        "share",
+        False,
+        "{v} of their orders use a coupon",
+        "rarely coupons",
+        per_order=True,
+    ),
     Feature("premium_share", "share", False, "{v} premium products", "{v} premium products"),
     Feature("budget_share", "share", False, "{v} budget products", "{v} budget products"),
-    Feature("store_share", "share", False, "{v} of orders in stores", "online only"),
-    Feature("app_share", "share", False, "{v} of orders in the app", "no app orders"),
+    Feature(
+        "store_share",
+        "share",
+        False,
+        "{v} of orders in stores",
+        "online only",
+        per_order=True,
+    ),
+    Feature(
+        "app_share",
+        "share",
+        False,
+        "{v} of orders in the app",
+        "no app orders",
+        per_order=True,
+    ),
     Feature("mobile_share", "share", False, "mostly mobile ({v})", "{v} on mobile"),
     Feature("desktop_share", "share", False, "mostly desktop ({v})", "{v} on desktop"),
     Feature("evening_share", "share", False, "evenings ({v} of visits)", "rarely evenings"),

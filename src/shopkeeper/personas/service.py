@@ -66,11 +66,19 @@ class FeatureMatrix:
         return np.asarray(self.values[:, [f.name for f in self.features].index(name)])
 
     def clustering_input(self) -> np.ndarray:
-        """``log1p`` on counts and money, raw shares: the space clusters are found in."""
-        cols = [
-            np.log1p(np.maximum(self.values[:, j], 0)) if f.log else self.values[:, j]
-            for j, f in enumerate(self.features)
-        ]
+        """``log1p`` on counts and money, raw shares: the space clusters are found in.
+
+        A per-order measure (AOV, coupon share...) of a customer without orders is undefined:
+        it takes the buyers' median instead of its placeholder 0, which would otherwise set
+        non-buyers apart on four axes at once and split every persona into buyers and not.
+        """
+        buyers = self.column("orders") > 0 if len(self.values) else np.zeros(0, dtype=bool)
+        cols = []
+        for j, f in enumerate(self.features):
+            col = self.values[:, j].astype(np.float64)
+            if f.per_order and buyers.any():
+                col = np.where(buyers, col, np.median(col[buyers]))
+            cols.append(np.log1p(np.maximum(col, 0)) if f.log else col)
         return np.column_stack(cols)
 
 
