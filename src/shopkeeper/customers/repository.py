@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Row, and_, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
+from shopkeeper.db import read_rows
 from shopkeeper.events.kinds import SYSTEM_KINDS
 from shopkeeper.models import Consent, Customer, Event, Identity, Merge, Order, OrderLine, Product
 
@@ -19,8 +20,7 @@ LOOKUP_KINDS = ("user_id", "anonymous_id", "email", "loyalty_id")
 
 # The hot reads of a profile are built once: SQLAlchemy then skips building and hashing the
 # statement on every request (a quarter of a profile read's CPU before), and ``expanding``
-# parameters take lists of any length. Column reads go to the session's connection: the ORM
-# layer adds nothing to rows but its cost.
+# parameters take lists of any length. Column reads go through ``read_rows``.
 _BY_IDENTIFIER = (
     select(Customer)
     .join(Identity, Identity.customer_id == Customer.id)
@@ -75,7 +75,7 @@ def merged_into(session: Session, customer_id: str) -> list[str]:
     frontier = [customer_id]
     seen = {customer_id}
     while frontier and len(found) < MAX_MERGE_DEPTH:
-        rows = session.connection().execute(_LOSERS, {"winners": frontier}).scalars()
+        rows = read_rows(session, _LOSERS, {"winners": frontier}).scalars()
         frontier = [loser for loser in rows if loser not in seen]
         seen.update(frontier)
         found.extend(frontier)
@@ -90,7 +90,7 @@ class IdentityFacts(NamedTuple):
 
 def identities_of_all(session: Session, customer_ids: Sequence[str]) -> list[IdentityFacts]:
     """Identities of several profiles (a customer and those merged into it), oldest first."""
-    rows = session.connection().execute(_IDENTITIES, {"ids": list(customer_ids)})
+    rows = read_rows(session, _IDENTITIES, {"ids": list(customer_ids)})
     return [IdentityFacts(*row) for row in rows]
 
 
@@ -145,7 +145,7 @@ def profile_events(
     if anonymous_ids:
         parameters["anonymous"] = list(anonymous_ids)
     statement = _PROFILE_EVENTS[(bool(user_ids), bool(anonymous_ids))]
-    return list(session.connection().execute(statement, parameters))
+    return list(read_rows(session, statement, parameters))
 
 
 def _profile_events(users: bool, anonymous: bool) -> Any:
@@ -209,7 +209,7 @@ class OrderFacts(NamedTuple):
 
 def orders_of(session: Session, customer_ids: Sequence[str]) -> list[OrderFacts]:
     """Every order of these profiles, newest first."""
-    rows = session.connection().execute(_ORDERS, {"ids": list(customer_ids)})
+    rows = read_rows(session, _ORDERS, {"ids": list(customer_ids)})
     return [OrderFacts(*row) for row in rows]
 
 
@@ -229,7 +229,7 @@ class LineFacts(NamedTuple):
 def lines_of(session: Session, order_ids: Sequence[str]) -> list[LineFacts]:
     if not order_ids:
         return []
-    rows = session.connection().execute(_LINES, {"ids": list(order_ids)})
+    rows = read_rows(session, _LINES, {"ids": list(order_ids)})
     return [LineFacts(*row) for row in rows]
 
 
@@ -255,7 +255,7 @@ def products_by_sku(session: Session, skus: Iterable[str]) -> dict[str, ProductF
     wanted = sorted(set(skus))
     if not wanted:
         return {}
-    rows = session.connection().execute(_PRODUCTS, {"skus": wanted})
+    rows = read_rows(session, _PRODUCTS, {"skus": wanted})
     return {row.sku: ProductFacts(*row) for row in rows}
 
 
@@ -276,7 +276,7 @@ def consents_of(session: Session, customer_ids: Sequence[str]) -> list[ConsentFa
     is in force). Ordered by row id, not ``recorded_at``: ingest records a late event's consent
     with the event's older timestamp, and the identity graph, which decides whether a change is
     a change, reads history in row order too; both must agree on what is in force."""
-    rows = session.connection().execute(_CONSENTS, {"ids": list(customer_ids)})
+    rows = read_rows(session, _CONSENTS, {"ids": list(customer_ids)})
     return [ConsentFacts(*row) for row in rows]
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, or_, select, update
+from sqlalchemy import Row, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
+from shopkeeper.db import read_rows
 from shopkeeper.identities.rules import Key
 from shopkeeper.models import Consent, Customer, Identity, Merge, Order
 
@@ -33,13 +34,26 @@ def identities_by_keys(session: Session, keys: Collection[Key]) -> list[Row[Any]
     values = sorted({value for _, value in wanted})
     found: list[Row[Any]] = []
     for part in chunks(values):
-        rows = session.execute(
-            select(Identity.kind, Identity.value, Identity.customer_id).where(
-                Identity.kind.in_(kinds), Identity.value.in_(part)
-            )
-        )
-        found.extend(row for row in rows if (row.kind, row.value) in wanted)  # type: ignore[misc]
+        rows = read_rows(session, _BY_KEYS, {"kinds": kinds, "values": list(part)})
+        found.extend(row for row in rows if (row.kind, row.value) in wanted)
     return found
+
+
+# Batch reads built once, with expanding parameters (not rebuilt and hashed per chunk), run
+# through ``read_rows`` (plain rows, no ORM layer).
+_BY_KEYS = select(Identity.kind, Identity.value, Identity.customer_id).where(
+    Identity.kind.in_(bindparam("kinds", expanding=True)),
+    Identity.value.in_(bindparam("values", expanding=True)),
+)
+
+
+_LIVE_BY_EMAIL = (
+    select(Customer.email, Customer.id)
+    .where(
+        Customer.email.in_(bindparam("emails", expanding=True)), Customer.merged_into_id.is_(None)
+    )
+    .order_by(Customer.created_at, Customer.id)
+)
 
 
 def live_customer_ids_by_email(session: Session, emails: Collection[str]) -> dict[str, str]:
@@ -47,11 +61,7 @@ def live_customer_ids_by_email(session: Session, emails: Collection[str]) -> dic
     (profiles imported with an e-mail but no e-mail identity count as holding it too)."""
     owners: dict[str, str] = {}
     for part in chunks(sorted(set(emails))):
-        rows = session.execute(
-            select(Customer.email, Customer.id)
-            .where(Customer.email.in_(part), Customer.merged_into_id.is_(None))
-            .order_by(Customer.created_at, Customer.id)
-        )
+        rows = read_rows(session, _LIVE_BY_EMAIL, {"emails": list(part)})
         for email, customer_id in rows:
             if email is not None:
                 owners.setdefault(email, customer_id)
@@ -69,14 +79,15 @@ def identities_of_customers(session: Session, ids: Collection[str]) -> list[Row[
     """(kind, value, customer_id) of every identity of the profiles, as plain rows."""
     found: list[Row[Any]] = []
     for part in chunks(sorted(set(ids))):
-        found.extend(
-            session.execute(
-                select(Identity.kind, Identity.value, Identity.customer_id)
-                .where(Identity.customer_id.in_(part))
-                .order_by(Identity.id)
-            )
-        )
+        found.extend(read_rows(session, _OF_CUSTOMERS, {"ids": list(part)}))
     return found
+
+
+_OF_CUSTOMERS = (
+    select(Identity.kind, Identity.value, Identity.customer_id)
+    .where(Identity.customer_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Identity.id)
+)
 
 
 def consents_of_customers(session: Session, ids: Collection[str]) -> list[Row[Any]]:
@@ -84,15 +95,16 @@ def consents_of_customers(session: Session, ids: Collection[str]) -> list[Row[An
     (the last row per purpose is in force)."""
     found: list[Row[Any]] = []
     for part in chunks(sorted(set(ids))):
-        found.extend(
-            session.execute(
-                select(Consent.id, Consent.customer_id, Consent.purpose, Consent.granted)
-                .where(Consent.customer_id.in_(part))
-                .order_by(Consent.id)
-            )
-        )
+        found.extend(read_rows(session, _CONSENTS_OF, {"ids": list(part)}))
     found.sort(key=lambda row: row.id)
     return found
+
+
+_CONSENTS_OF = (
+    select(Consent.id, Consent.customer_id, Consent.purpose, Consent.granted)
+    .where(Consent.customer_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Consent.id)
+)
 
 
 def identity_ids_of(session: Session, customer_id: str) -> list[int]:
