@@ -24,7 +24,16 @@ the association rule model of the ``bought_together`` placement
 ``similar_items`` fitted on the same baskets × items matrix; four settings each, tuned on
 baskets of the validation period.
 
+The ``for_you`` blend's content and affinity terms read item descriptions known before each
+cut: Online Retail's product descriptions (the most frequent one before the cut), the
+simulator's catalogue (category, brand, price tier, title — what it loads into the store
+before any event, and what ``shopkeeper train`` reads). No purchase after a cut reaches them.
+
 Fit times: wall and CPU seconds of the final fit (the peers time their own ``fit`` call).
+
+``--only ours`` re-runs our models and takes the peers' rows from the cache the last full run
+left beside the export (``peers-cache.json``), keyed by a hash of both splits — for
+iterating on our models; reported figures come from one full run.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,10 +54,12 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
+from benchmarks.peers import cache
 from benchmarks.peers.export import basket_data, export_phase, read_fit, read_lists, read_similar
-from benchmarks.recsys_eval import CUT, VALIDATION_CUT, load_events, ts
+from benchmarks.recsys_eval import CUT, VALIDATION_CUT, events_of, load_lines, titles_before, ts
 from benchmarks.stores import RESULTS
 from shopkeeper.recsys.baskets import association, co_counts, complete, hit_rate_mrr
+from shopkeeper.recsys.content import ItemContent
 from shopkeeper.recsys.evaluate import Evaluation, evaluate, score
 from shopkeeper.recsys.split import EventLog, Split, temporal_split
 from shopkeeper.recsys.tuning import BASKET_SETTINGS, BUDGET, FOR_YOU, families, tune
@@ -68,11 +79,17 @@ RUNNERS = {
 
 @dataclass(frozen=True)
 class Dataset:
+    """Attributes:
+    describe: Item descriptions known before a cut (seconds), for the blend's content and
+        affinity terms.
+    """
+
     name: str
     events: EventLog
     cut: float
     validation_cut: float
     note: str
+    describe: Callable[[float], Mapping[str, ItemContent]]
 
 
 @dataclass
@@ -84,6 +101,8 @@ class Row:
     setting: str
     evaluation: Evaluation
     validation: dict[str, float] = field(default_factory=dict)
+    #: Validation NDCG@10 of the chosen setting per task (reported, never used to choose).
+    chosen: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,12 +118,14 @@ class BasketRow:
 
 
 def online_retail() -> Dataset:
+    lines = load_lines()
     return Dataset(
         "online-retail",
-        load_events(),
+        events_of(lines),
         ts(CUT),
         ts(VALIDATION_CUT),
         "UCI Online Retail, cut 2011-09-01, validation cut 2011-07-01",
+        lambda cut: titles_before(lines, cut),
     )
 
 
@@ -117,7 +138,18 @@ def simulated(customers: int, days: int, seed: int) -> Dataset:
     items: list[str] = []
     stamps: list[float] = []
     baskets: list[str] = []
-    for event in ShopSimulation(config).events():
+    simulation = ShopSimulation(config)
+    catalogue = {
+        str(p["sku"]): ItemContent(
+            category=p.get("category_path"),
+            brand=p.get("brand"),
+            price_tier=p.get("price_tier"),
+            attributes={str(k): str(v) for k, v in (p.get("attributes") or {}).items()},
+            title=p.get("title"),
+        )
+        for p in simulation.products
+    }
+    for event in simulation.events():
         if event.get("event") != "Order Completed" or not event.get("userId"):
             continue
         props = event["properties"]
@@ -137,18 +169,35 @@ def simulated(customers: int, days: int, seed: int) -> Dataset:
         validation_cut.timestamp(),
         f"simulator: {customers:,} customers, {days} days, seed {seed}; cut at day "
         f"{round(days * 0.75)}, validation cut at day {round(days * 0.58)}",
+        lambda _cut: catalogue,
     )
 
 
-def run_ours(split: Split, validation: Split) -> list[Row]:
+def run_ours(dataset: Dataset, split: Split, validation: Split) -> list[Row]:
+    """Tune each family on the validation split, refit the best on the training period."""
     tuned: dict[str, Any] = {}
     rows = []
-    for family in families(lambda: float(tuned["EASE"])):
+    n_items = split.train.shape[1]
+
+    def ease() -> float:
+        return float(tuned["EASE"])
+
+    tuning = families(ease, catalogue=dataset.describe(dataset.validation_cut), n_items=n_items)
+    final = families(ease, catalogue=dataset.describe(dataset.cut), n_items=n_items)
+    for family, refit in zip(tuning, final, strict=True):
         best, scores = tune(family, validation, K)
         tuned[family.name] = best
-        result = evaluate(family.build(best), split, K)
+        chosen = evaluate(family.build(best), validation, K).tasks
+        result = evaluate(refit.build(best), split, K)
         rows.append(
-            Row(family.name, "ours", str(best), result, {str(s): v for s, v in scores.items()})
+            Row(
+                family.name,
+                "ours",
+                str(best),
+                result,
+                {str(s): v for s, v in scores.items()},
+                {task: t.ndcg for task, t in chosen.items()},
+            )
         )
         print(f"  ours {family.name}: {best} (fit {result.fit_seconds:.2f} s)", flush=True)
     return rows
@@ -211,6 +260,8 @@ def run_peer(runner: str, model: str, work: Path, split: Split, validation: Spli
             "all"
         ].ndcg
     best = int(np.nanargmax(list(scores.values())))
+    lists = read_lists(out / "validation" / model / str(best), validation.test_users.size, K)
+    chosen = {task: t.ndcg for task, t in score(lists, validation).items()}
     _run(runner, str(work / "test"), str(out / "test"), "--model", model, "--setting", str(best))
     directory = out / "test" / model / str(best)
     fit = read_fit(directory)
@@ -220,7 +271,7 @@ def run_peer(runner: str, model: str, work: Path, split: Split, validation: Spli
         fit["fit_seconds"], time.perf_counter() - started, results, fit["fit_cpu_seconds"]
     )
     print(f"  peer {model}: {fit['setting']} (fit {fit['fit_seconds']:.2f} s)", flush=True)
-    return Row(model, RUNNERS[runner], fit["setting"], evaluation, scores)
+    return Row(model, RUNNERS[runner], fit["setting"], evaluation, scores, chosen)
 
 
 def run_baskets(
@@ -229,7 +280,11 @@ def run_baskets(
     validation: Split,
     work: Path,
     runners: dict[str, dict[str, list[str]]],
+    *,
+    ours_too: bool = True,
 ) -> list[BasketRow]:
+    """Basket completion: our association rules (unless ``ours_too`` is false), then the
+    ``runners``' item-item models."""
     before = dataset.events.before(dataset.cut)
     val_train, val_test = basket_data(before, validation, dataset.validation_cut)
     train, test = basket_data(dataset.events, split, dataset.cut)
@@ -250,18 +305,19 @@ def run_baskets(
         hit, mrr = hit_rate_mrr(complete(similarity, test.queries, K), test.hidden)
         rows.append(BasketRow(name, "ours", str(best), hit, mrr, wall, cpu_used, scores))
 
-    ours(
-        "bought_together (association, cosine)",
-        list(BASKET_SETTINGS),
-        lambda b, s: association(b, min_support=s[0], neighbours=s[1]),
-    )
-    # What bought_together scored before (confidence P(j | i)), tuned the same way.
-    ours(
-        "association, confidence (before)",
-        list(BASKET_SETTINGS),
-        lambda b, s: association(b, min_support=s[0], neighbours=s[1], measure="confidence"),
-    )
-    ours("raw co-counts", [None], lambda b, _s: co_counts(b))
+    if ours_too:
+        ours(
+            "bought_together (association, cosine)",
+            list(BASKET_SETTINGS),
+            lambda b, s: association(b, min_support=s[0], neighbours=s[1]),
+        )
+        # What bought_together scored before (confidence P(j | i)), tuned the same way.
+        ours(
+            "association, confidence (before)",
+            list(BASKET_SETTINGS),
+            lambda b, s: association(b, min_support=s[0], neighbours=s[1], measure="confidence"),
+        )
+        ours("raw co-counts", [None], lambda b, _s: co_counts(b))
     for runner, models in runners.items():
         for model in models["baskets"]:
             out = work / "out-baskets"
@@ -351,7 +407,16 @@ def report(dataset: Dataset, split: Split, rows: list[Row], baskets: list[Basket
             best = max(peers, key=lambda r: r.evaluation.tasks[task].ndcg)
             value = best.evaluation.tasks[task].ndcg
             lines += ["", f"for_you / best peer ({best.name}): {ours:.4f} / {value:.4f} = "
-                      f"**{ours / value:.3f}×**", ""]  # fmt: skip
+                      f"**{ours / value:.3f}×**"]  # fmt: skip
+            known = [r for r in peers if task in r.chosen]
+            if task in mine[0].chosen and known:
+                top = max(known, key=lambda r: r.chosen[task])
+                mine_v, top_v = mine[0].chosen[task], top.chosen[task]
+                lines.append(
+                    f"(validation cut, chosen settings: {mine_v:.4f} / {top_v:.4f} "
+                    f"({top.name}) = {mine_v / top_v:.3f}×)"
+                )
+            lines.append("")
     lines += [
         f"Basket completion (bought_together; hide one item of each test basket with ≥ 2 known "
         f"items; {K} slots)", "",
@@ -383,7 +448,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--work", type=Path, default=None, help="export/answers directory")
     parser.add_argument("--no-ours", action="store_true", help="peers only (a quicker check)")
+    parser.add_argument(
+        "--only",
+        choices=("ours",),
+        default=None,
+        help="ours: our models only, the peers' rows from the last full run's cache",
+    )
     args = parser.parse_args(argv)
+    only_ours = args.only == "ours"
 
     started, cpu = time.perf_counter(), time.process_time()
     load = os.getloadavg()
@@ -405,12 +477,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     print(f"{dataset.note}: exported to {work} ({time.perf_counter() - started:.1f} s)", flush=True)
 
-    rows = [] if args.no_ours else run_ours(split, validation)
-    runners = available_runners(args.peers)
-    for runner, models in runners.items():
-        for model in models["lists"]:
-            rows.append(run_peer(runner, model, work, split, validation))
-    baskets = run_baskets(dataset, split, validation, work, runners)
+    rows = [] if args.no_ours else run_ours(dataset, split, validation)
+    runners = {} if only_ours else available_runners(args.peers)
+    peer_rows = [
+        run_peer(runner, model, work, split, validation)
+        for runner, models in runners.items()
+        for model in models["lists"]
+    ]
+    baskets = run_baskets(dataset, split, validation, work, runners, ours_too=not args.no_ours)
+    key = cache.split_key(split, validation)
+    if only_ours:
+        peer_rows, peer_baskets = cache.read(work, key, Row, BasketRow)
+        baskets += peer_baskets
+        print(f"  peers: {len(peer_rows)} rows from {work / cache.CACHE}", flush=True)
+    elif peer_rows:
+        theirs = [b for b in baskets if b.source != "ours"]
+        print(f"  peer cache: {cache.write(work, key, peer_rows, theirs)}", flush=True)
+    rows += peer_rows
     text = report(dataset, split, rows, baskets)
     elapsed = time.perf_counter() - started
     footer = (
@@ -418,10 +501,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"(peers' CPU is in their fit columns); load average before {load[0]:.1f}, after "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores shared with other engineers."
     )
+    if only_ours:
+        footer += " Peers' rows: the cached full run on the same split."
     print("\n" + text + footer)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"recsys-peers-{dataset.name}.md").write_text(text + footer + "\n")
-    (RESULTS / f"recsys-peers-{dataset.name}.json").write_text(
+    stem = f"recsys-peers-{dataset.name}" + ("-ours-only" if only_ours else "")
+    (RESULTS / f"{stem}.md").write_text(text + footer + "\n")
+    (RESULTS / f"{stem}.json").write_text(
         json.dumps(
             {
                 "dataset": dataset.note,
@@ -432,6 +518,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                         "by": r.source,
                         "setting": r.setting,
                         "validation_ndcg": r.validation,
+                        "validation_chosen_ndcg": r.chosen,
                         "fit_seconds": r.evaluation.fit_seconds,
                         "fit_cpu_seconds": r.evaluation.fit_cpu_seconds,
                         "tasks": {t: vars(v) for t, v in r.evaluation.tasks.items()},

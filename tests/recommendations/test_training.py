@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sqlalchemy import select
 
 from shopkeeper.application import Shopkeeper
@@ -21,12 +22,18 @@ def files_of(shop: Shopkeeper, model: ModelVersion) -> list[Path]:
 
 
 def links_of(model: ModelVersion, sku: str) -> dict[str, tuple[int, int]]:
-    """Stored entries in the item's row and column of each item-item matrix."""
+    """Stored (non-zero) entries in the item's row and column of each item-item matrix."""
     item = model.index[sku]
-    return {
-        name: (getattr(model, name)[item].nnz, getattr(model, name)[:, item].nnz)
-        for name in ("also_bought", "bought_together", "for_you")
+    matrices = {
+        "also_bought": model.also_bought,
+        "bought_together": model.bought_together,
+        "for_you": sp.csr_matrix(model.for_you_state["ease.weights"]),
     }
+    out = {}
+    for name, matrix in matrices.items():
+        matrix.eliminate_zeros()
+        out[name] = (matrix[item].nnz, matrix[:, item].nnz)
+    return out
 
 
 def test_erased_customer_leaves_no_trace_in_the_next_version(store: Shopkeeper) -> None:
@@ -57,6 +64,8 @@ def test_erased_customer_leaves_no_trace_in_the_next_version(store: Shopkeeper) 
     rake = after.index["rare-rake"]
     assert after.trending[rake] == 0
     assert after.bestsellers[rake] == 0
+    assert after.for_you_state["trending.item_scores"][rake] == 0
+    assert after.for_you_state["affinity.popularity"][rake] == 0
     # their kettle purchase is gone from the kettle's counts too
     kettle = after.index["kettle"]
     assert after.bestsellers[kettle] == before.bestsellers[kettle] - 1
@@ -101,6 +110,14 @@ def test_version_round_trips_and_old_versions_are_pruned(trained: Shopkeeper) ->
     assert np.allclose(loaded.trending, model.trending)
     assert (loaded.bought_together != model.bought_together).nnz == 0
     assert (loaded.features != model.features).nnz == 0
+    assert loaded.for_you_config == model.for_you_config
+    assert loaded.for_you_state.keys() == model.for_you_state.keys()
+    for key, value in model.for_you_state.items():
+        stored = loaded.for_you_state[key]
+        if sp.issparse(value):
+            assert (stored != value).nnz == 0, key
+        else:
+            np.testing.assert_array_equal(stored, value, err_msg=key)
     root = trained.settings.data_dir / "models"
     versions = sorted(p.name for p in root.iterdir() if p.is_dir())
     assert len(versions) == 3

@@ -7,12 +7,14 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from shopkeeper.recsys.affinity import AffinityConfig, GroupAffinity
 from shopkeeper.recsys.als import Als, AlsConfig
 from shopkeeper.recsys.base import ScoringRecommender
 from shopkeeper.recsys.blend import Blend, BlendConfig
 from shopkeeper.recsys.content import ContentRecommender, ItemContent
 from shopkeeper.recsys.cooccurrence import CooccurrenceConfig, ItemKNN
 from shopkeeper.recsys.ease import Ease, EaseConfig
+from shopkeeper.recsys.for_you import ForYouConfig, for_you_blend
 from shopkeeper.recsys.interactions import Interactions
 from shopkeeper.recsys.popularity import Popularity, PopularityConfig
 from shopkeeper.recsys.repeat import BuyAgain
@@ -61,9 +63,12 @@ def content() -> dict[str, ItemContent]:
     }
 
 
+AFFINITY = AffinityConfig(popularity_half_life_days=None)
+
 MODELS: dict[str, Callable[[], ScoringRecommender]] = {
     "popularity": lambda: Popularity(),
     "trending": lambda: Popularity(PopularityConfig(half_life_days=30)),
+    "adoption": lambda: Popularity(PopularityConfig(half_life_days=30, since="first")),
     "buy_again": lambda: BuyAgain(),
     "knn_cosine": lambda: ItemKNN(CooccurrenceConfig("cosine")),
     "knn_lift": lambda: ItemKNN(CooccurrenceConfig("lift")),
@@ -73,10 +78,15 @@ MODELS: dict[str, Callable[[], ScoringRecommender]] = {
     # the groups on data this small (implicit's own checkerboard test uses three).
     "als": lambda: Als(AlsConfig(factors=2, regularization=0.01), rng=np.random.default_rng(3)),
     "content": lambda: ContentRecommender(content()),
+    # All-time popularity: a 14-day half-life over the board's 100 random days spreads
+    # popularity 100-fold, more than a customer's lift towards their group (~13x).
+    "affinity": lambda: GroupAffinity(content(), AFFINITY),
     "blend": lambda: Blend(
-        {"ease": Ease(EaseConfig(l2=5.0)), "knn": ItemKNN()},
-        BlendConfig({"ease": 1.0, "knn": 0.5}, recency_half_life_days=30, affinity_weight=0.2),
-        item_groups=np.arange(2 * GROUP_SIZE) // GROUP_SIZE,
+        {"ease": Ease(EaseConfig(l2=5.0)), "knn": ItemKNN(), "affinity": GroupAffinity(content())},
+        BlendConfig({"ease": 1.0, "knn": 0.5, "affinity": 0.2}, recency_half_life_days=30),
+    ),
+    "for_you": lambda: for_you_blend(
+        ForYouConfig(ease_l2=5.0, affinity=AFFINITY), content(), 2 * GROUP_SIZE
     ),
 }
 

@@ -106,6 +106,7 @@ def evaluate_command(
 
     with closing(open_shop()) as shop:
         events = evaluation.purchase_log(shop)
+        items = evaluation.catalogue(shop)
     default_cut, default_validation = evaluation.default_cuts(events)
     at = cut.replace(tzinfo=cut.tzinfo or UTC).timestamp() if cut else default_cut
     if validation_cut is not None:
@@ -121,7 +122,7 @@ def evaluate_command(
         def on_step(name: str) -> None:
             progress.update(task, completed=steps.index(name), description=name)
 
-        report = evaluation.run(events, at, tuning, k, on_step=on_step)
+        report = evaluation.run(events, at, tuning, k, on_step=on_step, items=items)
         progress.update(task, completed=len(steps), description="done")
     _print_report(report)
     if svg is not None:

@@ -14,7 +14,7 @@ The peers (``implicit``, SAR, ...) are not run here — they are benchmark-only 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -24,8 +24,10 @@ import numpy as np
 
 from shopkeeper.errors import Invalid
 from shopkeeper.recommendations import repository
+from shopkeeper.recommendations.training import item_catalogue
 from shopkeeper.recsys.baskets import association, basket_matrix, co_counts, complete, hide_one
 from shopkeeper.recsys.baskets import hit_rate_mrr as basket_scores
+from shopkeeper.recsys.content import ItemContent
 from shopkeeper.recsys.evaluate import Evaluation, evaluate
 from shopkeeper.recsys.split import EventLog, Split, temporal_split
 from shopkeeper.recsys.tuning import BASKET_SETTINGS, FOR_YOU, families, tune
@@ -33,7 +35,15 @@ from shopkeeper.recsys.tuning import BASKET_SETTINGS, FOR_YOU, families, tune
 if TYPE_CHECKING:
     from shopkeeper.application import Shopkeeper
 
-__all__ = ["ModelResult", "Report", "default_cuts", "purchase_log", "run", "svg_chart"]
+__all__ = [
+    "ModelResult",
+    "Report",
+    "catalogue",
+    "default_cuts",
+    "purchase_log",
+    "run",
+    "svg_chart",
+]
 
 #: Share of the history before the default test cut, and before the validation cut.
 CUT_SHARE = 0.75
@@ -80,6 +90,13 @@ def purchase_log(shop: Shopkeeper) -> EventLog:
     )
 
 
+def catalogue(shop: Shopkeeper) -> dict[str, ItemContent]:
+    """The products as the ``for_you`` blend's content and affinity terms read them (the
+    catalogue as it is now: descriptions, not purchases, so no test-period purchase leaks)."""
+    with shop.db.sessions() as session:
+        return item_catalogue(repository.catalog(session))
+
+
 def default_cuts(events: EventLog) -> tuple[float, float]:
     """Test and validation cuts at :data:`CUT_SHARE` / :data:`VALIDATION_SHARE` of the span.
 
@@ -100,6 +117,7 @@ def run(
     *,
     on_step: Callable[[str], None] | None = None,
     seed: int = 42,
+    items: Mapping[str, ItemContent] | None = None,
 ) -> Report:
     """Tune, fit and score every family, then the basket test.
 
@@ -109,6 +127,7 @@ def run(
         k: List length.
         on_step: Called with each family's name as it starts, then ``"bought_together"``.
         seed: Seeds ALS and the basket test's hidden items.
+        items: Product descriptions for the ``for_you`` blend (:func:`catalogue`).
 
     Raises:
         Invalid: When the cuts are out of order or leave no customer on both sides.
@@ -120,7 +139,8 @@ def run(
     validation = _split(events.before(cut), validation_cut, "validation_cut")
     tuned: dict[str, Any] = {}
     models = []
-    for family in families(lambda: float(tuned["EASE"]), seed):
+    n_items = split.train.shape[1]
+    for family in families(lambda: float(tuned["EASE"]), seed, catalogue=items, n_items=n_items):
         step(family.name)
         best, _ = tune(family, validation, k)
         tuned[family.name] = best

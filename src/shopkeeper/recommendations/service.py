@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from shopkeeper.errors import Invalid
 from shopkeeper.recommendations import repository
+from shopkeeper.recommendations.history import visitor_history
 from shopkeeper.recommendations.lists import ranked
 from shopkeeper.recommendations.rules import (
     DEFAULT_RULES,
@@ -51,6 +52,7 @@ from shopkeeper.recommendations.training import (
 )
 from shopkeeper.recommendations.versions import ModelVersion
 from shopkeeper.recommendations.visitors import Visitor
+from shopkeeper.recsys.blend import REPEAT
 from shopkeeper.recsys.content import ItemContent
 
 if TYPE_CHECKING:
@@ -60,10 +62,13 @@ __all__ = ["RecommendationService"]
 
 MAX_K = 100
 NEEDS_PRODUCT = frozenset({"also_bought", "bought_together", "similar"})
-#: Weight of a session event in the for_you history, newest first, decaying per position.
-SESSION_WEIGHT = {"product_added": 2.0, "product_viewed": 1.5}
-SESSION_DECAY = 0.85
 VERBS = {"bought": "bought", "product_viewed": "viewed", "product_added": "added"}
+#: Why for_you shows an item when no single history item explains it (by blend term).
+TERM_REASONS = {
+    "trending": "popular right now",
+    "affinity": "popular with customers like you",
+    REPEAT: "you bought this before",
+}
 #: Most candidates a placement proposes (as before the rules; the rest never show).
 LIMIT = 300
 
@@ -299,42 +304,31 @@ class RecommendationService:
     # --- placements: each returns (strategy, proposal) ----------------------------------------
 
     def _for_you(self, session: Session, model: ModelVersion, request: Request) -> Proposal:
+        """The benchmarked ``for_you`` blend (``model.for_you``) on the visitor's purchases and
+        this session's views and adds (:mod:`.history`)."""
         visitor = request.visitor
         if not visitor.known:
             return self._trending(session, model, request)
-        weights: dict[int, float] = {}
-        label: dict[int, str] = {}
-        for sku, _ in visitor.purchases:
-            if sku in model.index:
-                weights[model.index[sku]] = 1.0
-                label[model.index[sku]] = "bought"
-        for position, (sku, kind, _) in enumerate(visitor.recent):
-            item = model.index.get(sku)
-            if item is None:
-                continue
-            weight = SESSION_WEIGHT[kind] * SESSION_DECAY**position
-            if weight > weights.get(item, 0.0):
-                weights[item], label[item] = weight, kind
-        if not weights:
+        blend = model.for_you
+        history = visitor_history(model, visitor.purchases, visitor.recent, self.shop.clock.now())
+        if blend is None or history.empty:
             return self._bestsellers(model, None)
-        history = list(weights)
-        h = list(weights.values())
-        blend = _Blend.of(
-            [
-                (model.scaled["for_you"], history, h),
-                (model.scaled["also_bought"], history, [0.5 * w for w in h]),
-            ],
-            sources=[*range(len(history)), *range(len(history))],
-        )
-        if not blend.items.size:
-            return self._bestsellers(model, {model.top_categories[i] for i in history})
+        query = history.query(blend)
+        parts = blend.parts(query, history.session_row())
+        items, scores = ranked(blend.total(query, parts)[0])
+        if not items.size:
+            return self._bestsellers(model, None)
+
+        explain = blend.explainer(query, parts, history.session_row())
 
         def reason(item: int) -> str:
-            source = history[blend.source_of(item)]
-            return f"because you {VERBS[label[source]]} {model.title(source)}"
+            term, source = explain(item)
+            if source is not None:
+                return f"because you {VERBS[history.labels[source]]} {model.title(source)}"
+            return TERM_REASONS.get(term, "picked for you")
 
         strategy = "personalised+session" if visitor.recent else "personalised"
-        return strategy, Ranked(blend.items, blend.scores, reason)
+        return strategy, Ranked(items, scores, reason)
 
     def _cart(self, session: Session, model: ModelVersion, request: Request) -> Proposal:
         in_cart = [model.index[s] for s in request.cart if s in model.index]

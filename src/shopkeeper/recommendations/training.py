@@ -7,7 +7,9 @@ What a version holds (see :class:`~shopkeeper.recommendations.versions.ModelVers
 * also_bought — item-item cosine over customers' purchases (``recsys.cooccurrence``);
 * bought_together — basket association: cosine ``C_ij / sqrt(n_i · n_j)`` over shared baskets,
   kept where lift > 1 and support ≥ ``min_support``, so popular items do not pair with everything;
-* for_you — EASE item-item weights (cosine beyond ``ease_max_items``), rows pruned;
+* for_you — the fitted ``for_you`` blend (:func:`shopkeeper.recsys.for_you.for_you_blend`, the
+  configuration the benchmarks measure) as its state: EASE weights, content vectors, adoption
+  trending, group-affinity shares and repeat propensities — item-level arrays only;
 * similar — content TF-IDF vectors, with the vocabulary so a new product is placed later;
 * buy_again — median days between a customer's repeat purchases of an item.
 
@@ -18,7 +20,7 @@ identities are gone and their orders unlinked, so the next version holds nothing
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -29,14 +31,21 @@ from shopkeeper.recommendations.repository import ProductEvent, Purchase
 from shopkeeper.recommendations.versions import ModelStore, ModelVersion
 from shopkeeper.recsys.baskets import association, basket_matrix
 from shopkeeper.recsys.content import ContentConfig, ItemContent
-from shopkeeper.recsys.cooccurrence import CooccurrenceConfig, ItemKNN, prune_rows
-from shopkeeper.recsys.ease import Ease, EaseConfig
+from shopkeeper.recsys.cooccurrence import CooccurrenceConfig, ItemKNN
+from shopkeeper.recsys.for_you import ForYouConfig, for_you_blend
 from shopkeeper.recsys.interactions import FloatArray, Interactions
 
 if TYPE_CHECKING:
     from shopkeeper.application import Shopkeeper
 
-__all__ = ["STAGES", "TrainingConfig", "content_vector", "train"]
+__all__ = [
+    "STAGES",
+    "TrainingConfig",
+    "content_vector",
+    "item_catalogue",
+    "purchase_interactions",
+    "train",
+]
 
 #: The named steps of a training run, in order (the CLI's progress bar counts them).
 STAGES = ("read", "trending", "also_bought", "bought_together", "for_you", "content", "save")
@@ -49,15 +58,13 @@ class TrainingConfig:
     trending_half_life_days: Decay of trending.
     neighbours: Entries kept per item row of the item-item matrices.
     min_support: Fewest shared baskets for a bought-together pair.
-    ease_l2: EASE's ridge penalty.
-    ease_max_items: Above this many items for_you uses cosine (EASE is cubic in items).
+    for_you: The ``for_you`` blend's configuration (the one the benchmarks measure).
     """
 
     trending_half_life_days: float = 7.0
     neighbours: int = 50
     min_support: int = 2
-    ease_l2: float = 50.0
-    ease_max_items: int = 5000
+    for_you: ForYouConfig = field(default_factory=ForYouConfig)
 
 
 def models_dir(shop: Shopkeeper) -> ModelStore:
@@ -103,20 +110,10 @@ def train(
     together = _association(bought, index, cfg)
 
     stage("for_you")
-    views = _customer_interactions(bought, skus, events)
-    for_you = _for_you(views, cfg)
+    contents = item_catalogue(products)
+    for_you = _for_you(bought, skus, contents, cfg.for_you)
 
     stage("content")
-    contents = {
-        p.sku: ItemContent(
-            category=p.category_path,
-            brand=p.brand,
-            price_tier=p.price_tier,
-            attributes={str(k): str(v) for k, v in (p.attributes or {}).items()},
-            title=p.title,
-        )
-        for p in products
-    }
     weights = dict(ContentConfig().weights)
     features, vocabulary, idf = _content_index(skus, contents, weights)
     rebuy_days, consumable = _rebuy(bought, index)
@@ -138,7 +135,8 @@ def train(
         source_trending=by_source,
         also_bought=also_bought,
         bought_together=together,
-        for_you=for_you,
+        for_you_state=for_you,
+        for_you_config=cfg.for_you.to_dict(),
         features=features,
         vocabulary=vocabulary,
         idf=idf,
@@ -187,17 +185,19 @@ def _bestsellers(bought: Sequence[Purchase], index: Mapping[str, int]) -> FloatA
 
 
 def _customer_interactions(
-    bought: Sequence[Purchase], skus: Sequence[str], events: Sequence[ProductEvent] = ()
+    bought: Sequence[Purchase], skus: Sequence[str], *, by_order: bool = False
 ) -> Interactions:
-    """Customers × items from purchases (and adds, when events are given)."""
-    adds = [e for e in events if e.kind == "product_added"]
-    if not bought and not adds:
-        empty = sp.csr_matrix((0, len(skus)))
-        return Interactions(empty, (), tuple(skus), np.zeros(0), np.zeros(0, dtype=np.int64))
-    users = [p.customer_id for p in bought] + [e.customer_id for e in adds]
-    items = [p.sku for p in bought] + [e.sku for e in adds]
-    stamps = [p.placed_at.timestamp() for p in bought] + [e.timestamp.timestamp() for e in adds]
-    return Interactions.from_events(users, items, stamps, item_catalogue=skus)
+    """Customers × items from purchases; with ``by_order`` a cell counts distinct orders (as
+    the benchmarks' splits do), else purchase lines."""
+    if not bought:
+        return Interactions.catalogue(skus)
+    return Interactions.from_events(
+        [p.customer_id for p in bought],
+        [p.sku for p in bought],
+        [p.placed_at.timestamp() for p in bought],
+        baskets=[p.order_id for p in bought] if by_order else None,
+        item_catalogue=skus,
+    )
 
 
 def _association(bought: Sequence[Purchase], index: Mapping[str, int], cfg: TrainingConfig) -> Any:
@@ -220,13 +220,39 @@ def _item_knn(
     return ItemKNN(config).fit(interactions).similarity
 
 
-def _for_you(interactions: Interactions, cfg: TrainingConfig) -> Any:
-    """EASE weights (positive part, pruned), or BM25 neighbours for big catalogues."""
-    if interactions.shape[1] <= cfg.ease_max_items and interactions.matrix.nnz:
-        weights = Ease(EaseConfig(cfg.ease_l2)).fit(interactions).weights
-        weights = np.where(weights > 0, weights, 0.0)
-        return prune_rows(sp.csr_matrix(weights), cfg.neighbours)
-    return _item_knn(interactions, "bm25", cfg)
+def item_catalogue(products: Sequence[Any]) -> dict[str, ItemContent]:
+    """What the content and affinity models read of each product (rows of
+    :func:`~.repository.catalog`)."""
+    return {
+        p.sku: ItemContent(
+            category=p.category_path,
+            brand=p.brand,
+            price_tier=p.price_tier,
+            attributes={str(k): str(v) for k, v in (p.attributes or {}).items()},
+            title=p.title,
+        )
+        for p in products
+    }
+
+
+def purchase_interactions(bought: Sequence[Purchase], skus: Sequence[str]) -> Interactions:
+    """Customers × items, a cell counting the distinct orders holding the item (the for_you
+    blend's training data, shaped as the benchmarks' splits are)."""
+    return _customer_interactions(bought, skus, by_order=True)
+
+
+def _for_you(
+    bought: Sequence[Purchase],
+    skus: Sequence[str],
+    contents: Mapping[str, ItemContent],
+    config: ForYouConfig,
+) -> dict[str, Any]:
+    """The ``for_you`` blend fitted on purchases, as its state (empty without purchases)."""
+    if not bought:
+        return {}
+    purchases = purchase_interactions(bought, skus)
+    blend = for_you_blend(config, contents, len(skus)).fit(purchases)
+    return blend.state()
 
 
 def _content_index(

@@ -27,6 +27,8 @@ import scipy.sparse as sp
 
 from shopkeeper.errors import Unavailable
 from shopkeeper.recommendations.lists import RankedLists, ranked, ranked_groups, top_similar
+from shopkeeper.recsys.blend import Blend
+from shopkeeper.recsys.for_you import ForYouConfig, for_you_blend
 from shopkeeper.recsys.interactions import FloatArray
 
 __all__ = ["ModelStore", "ModelVersion"]
@@ -34,7 +36,9 @@ __all__ = ["ModelStore", "ModelVersion"]
 POINTER = "current"
 #: Versions kept on disk besides the current one (older ones are deleted after a swap).
 KEEP_PREVIOUS = 2
-SPARSE = ("also_bought", "bought_together", "for_you", "features", "similar")
+SPARSE = ("also_bought", "bought_together", "features", "similar")
+#: Prefix of the ``for_you`` blend's arrays in ``arrays.npz``.
+BLEND = "for_you:"
 #: Neighbours kept per item in the precomputed ``similar`` lists.
 SIMILAR_NEIGHBOURS = 300
 #: Weight of the (row-scaled) also-bought row blended into content similarity.
@@ -57,7 +61,11 @@ class ModelVersion:
         sources: Traffic sources with their own trending row in ``source_trending``.
         also_bought: Item × item cosine over customers' purchases (rows pruned).
         bought_together: Item × item basket association (cosine), kept only where lift > 1.
-        for_you: Item × item EASE weights (or cosine for big catalogues), rows pruned.
+        for_you_state: The fitted ``for_you`` blend's arrays
+            (:meth:`~shopkeeper.recsys.blend.Blend.state`); empty when nothing was bought yet.
+            EASE's weights are a dense items × items array (5 MB for 800 products, 92 MB for
+            Online Retail's 3,400), the price of serving exactly the benchmarked model.
+        for_you_config: The :class:`~shopkeeper.recsys.for_you.ForYouConfig` it was built with.
         features: Item × token content vectors (L2-normalised TF-IDF).
         vocabulary / idf / field_weights: How to vectorise a product trained after the fact.
         rebuy_days: Median days between repeat purchases per item (NaN when never re-bought).
@@ -80,7 +88,8 @@ class ModelVersion:
     source_trending: FloatArray
     also_bought: Any
     bought_together: Any
-    for_you: Any
+    for_you_state: dict[str, Any]
+    for_you_config: dict[str, Any]
     features: Any
     vocabulary: tuple[str, ...]
     idf: FloatArray
@@ -103,6 +112,7 @@ class ModelVersion:
             "scaled",
             "category_codes",
             "brand_codes",
+            "for_you",
         )
         for name in names:
             getattr(self, name)
@@ -113,6 +123,16 @@ class ModelVersion:
     def ranked(self) -> ServingLists:
         """Every precomputed placement list of this version (see :class:`ServingLists`)."""
         return ServingLists.build(self)
+
+    @cached_property
+    def for_you(self) -> Blend | None:
+        """The ``for_you`` blend restored from its state — the very model the benchmarks
+        measure, scoring a visitor's history (``None`` before any purchase)."""
+        if not self.for_you_state:
+            return None
+        config = ForYouConfig.from_dict(self.for_you_config)
+        blend = for_you_blend(config, {}, len(self.item_ids))
+        return blend.restore(self.item_ids, self.for_you_state)
 
     @cached_property
     def index(self) -> dict[str, int]:
@@ -136,7 +156,7 @@ class ModelVersion:
         Serving adds rows of different models (and of several history items), so each row is
         put on the same scale once, when the version is loaded, not on every request.
         """
-        names = ("for_you", "also_bought", "bought_together")
+        names = ("also_bought", "bought_together")
         return {name: row_scaled(getattr(self, name)) for name in names}
 
     @cached_property
@@ -290,6 +310,8 @@ class ModelStore:
             parts = (arrays[f"{key}.data"], arrays[f"{key}.indices"], arrays[f"{key}.indptr"])
             values[key] = sp.csr_matrix(parts, shape=tuple(arrays[f"{key}.shape"]))
         values["consumable"] = values["consumable"].astype(bool)
+        values["for_you_state"] = _unpack(arrays, BLEND)
+        values["for_you_config"] = manifest.get("for_you_config", {})
         for key in ("item_ids", "titles", "categories", "brands", "in_stock"):
             values[key] = tuple(manifest[key])
         values["sources"] = tuple(manifest["sources"])
@@ -317,6 +339,8 @@ class ModelStore:
                 f"{key}.indptr": matrix.indptr,
                 f"{key}.shape": np.asarray(matrix.shape),
             }
+        for key, value in model.for_you_state.items():
+            arrays |= _pack(BLEND + key, value)
         with open(staging / "arrays.npz", "wb") as fh:
             np.savez(fh, **arrays)
             _sync(fh)
@@ -331,6 +355,7 @@ class ModelStore:
             "sources": model.sources,
             "vocabulary": model.vocabulary,
             "field_weights": model.field_weights,
+            "for_you_config": model.for_you_config,
             "stats": model.stats,
         }
         with open(staging / "manifest.json", "w") as fh:
@@ -355,6 +380,35 @@ class ModelStore:
         old = [v for v in versions if v != keep][: max(len(versions) - 1 - KEEP_PREVIOUS, 0)]
         for name in old:
             shutil.rmtree(self.root / name, ignore_errors=True)
+
+
+def _pack(name: str, value: Any) -> dict[str, Any]:
+    """One array for ``arrays.npz``: dense as is, sparse as its CSR parts (``name:data`` ...)."""
+    if not sp.issparse(value):
+        return {name: np.asarray(value)}
+    matrix = sp.csr_matrix(value)
+    return {
+        f"{name}:data": matrix.data,
+        f"{name}:indices": matrix.indices,
+        f"{name}:indptr": matrix.indptr,
+        f"{name}:shape": np.asarray(matrix.shape),
+    }
+
+
+def _unpack(arrays: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """The arrays :func:`_pack` wrote under ``prefix``, sparse ones rebuilt, prefix dropped."""
+    out: dict[str, Any] = {}
+    for key, value in arrays.items():
+        if not key.startswith(prefix):
+            continue
+        name, _, part = key[len(prefix) :].partition(":")
+        if not part:
+            out[name] = value
+        elif part == "data":
+            stem = prefix + name
+            parts = (value, arrays[f"{stem}:indices"], arrays[f"{stem}:indptr"])
+            out[name] = sp.csr_matrix(parts, shape=tuple(arrays[f"{stem}:shape"]))
+    return out
 
 
 def _sync(fh: Any) -> None:

@@ -17,6 +17,7 @@ top-k selection, exclusion and batching live here once.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, Self, runtime_checkable
 
 import numpy as np
@@ -72,18 +73,30 @@ class Query:
     Attributes:
         rows: Fitted row per user, ``-1`` for a history that is not a fitted user.
         history: ``csr_matrix`` (n × items) of the users' weights.
-        interactions: The fitted interactions (for timestamps of fitted rows).
+        interactions: The fitted interactions.
         weighted: Whether item-item models should use the history's weights as given (the
             blend passes recency-decayed histories) instead of binarising it.
+        age_days: Days since each history cell was last bought, aligned with
+            ``history.data`` (``None``: unknown, e.g. a bare history vector). Fitted rows get
+            it from the interactions' timestamps; serving from the visitor's orders.
     """
 
     def __init__(
-        self, rows: IntArray, history: Any, interactions: Interactions, *, weighted: bool = False
+        self,
+        rows: IntArray,
+        history: Any,
+        interactions: Interactions,
+        *,
+        weighted: bool = False,
+        age_days: FloatArray | None = None,
     ) -> None:
         self.rows = rows
         self.history = history
         self.interactions = interactions
         self.weighted = weighted
+        self.age_days = age_days
+        if age_days is not None and age_days.shape != history.data.shape:
+            raise Invalid("ages do not align with the history", detail={"field": "age_days"})
 
     def indicator(self) -> Any:
         """The history as item-item models read it: binary, unless :attr:`weighted`."""
@@ -92,6 +105,18 @@ class Query:
         out = self.history.copy()
         out.data[:] = 1.0
         return out
+
+    def part(self, rows: slice) -> Query:
+        """The users in ``rows`` (a slice), ages kept aligned."""
+        history = self.history[rows]
+        ages = None
+        if self.age_days is not None:
+            indptr = self.history.indptr
+            start, stop, _ = rows.indices(self.history.shape[0])
+            ages = self.age_days[indptr[start] : indptr[max(stop, start)]]
+        return Query(
+            self.rows[rows], history, self.interactions, weighted=self.weighted, age_days=ages
+        )
 
     @property
     def known(self) -> bool:
@@ -103,6 +128,9 @@ class ScoringRecommender(ABC):
     """Base class: subclasses turn a :class:`Query` into a dense (n × items) score matrix."""
 
     batch_size = 1024
+    #: Whether a user's scores are sums of item-to-item similarities over their history, so
+    #: an item's score splits by history item (EASE, item-kNN, content).
+    by_neighbours = False
     _interactions: Interactions | None = None
 
     def fit(self, interactions: Interactions) -> Self:
@@ -137,6 +165,31 @@ class ScoringRecommender(ABC):
     def _similar(self, item: int) -> FloatArray:
         """Dense similarity of every item to ``item`` (its own entry is ignored)."""
 
+    def _similar_block(self, rows: IntArray, columns: IntArray) -> FloatArray:
+        """Similarities ``(len(rows) × len(columns))`` of items ``rows`` to items ``columns``."""
+        return np.stack([self._similar(int(r))[columns] for r in rows]).reshape(
+            rows.size, columns.size
+        )
+
+    def state(self) -> dict[str, Any]:
+        """The fitted arrays that score history vectors — item-level only, no user's data —
+        for a model version to store (see :meth:`restore`).
+
+        Raises:
+            Invalid: When the model cannot be served from a stored state.
+        """
+        raise Invalid(f"{type(self).__name__} has no stored state", detail={"field": "model"})
+
+    def restore(self, item_ids: Sequence[str], state: Mapping[str, Any]) -> Self:
+        """Take a :meth:`state` instead of fitting: the model then scores history vectors over
+        ``item_ids`` exactly as the fitted one did (it knows no users)."""
+        self._interactions = Interactions.catalogue(item_ids)
+        self._restore(state)
+        return self
+
+    def _restore(self, state: Mapping[str, Any]) -> None:
+        raise Invalid(f"{type(self).__name__} has no stored state", detail={"field": "model"})
+
     def query(self, users: IntArray | Any) -> Query:
         """A :class:`Query` for fitted rows (int array) or histories (sparse/dense 2-D)."""
         if sp.issparse(users) or (isinstance(users, np.ndarray) and users.ndim == 2):
@@ -145,10 +198,11 @@ class ScoringRecommender(ABC):
                 raise Invalid("history length differs from the items", detail={"field": "user"})
             return Query(np.full(history.shape[0], -1, np.int64), history, self.interactions)
         rows = np.asarray(users, dtype=np.int64).reshape(-1)
-        n_users = self.interactions.shape[0]
-        if rows.size and (rows.min() < 0 or rows.max() >= n_users):
+        x = self.interactions
+        if rows.size and (rows.min() < 0 or rows.max() >= x.shape[0]):
             raise Invalid("user index out of range", detail={"field": "user"})
-        return Query(rows, self.interactions.matrix[rows], self.interactions)
+        ages = (x.now - x.last_seen[_cells(x.matrix.indptr, rows)]) / 86_400.0
+        return Query(rows, x.matrix[rows], x, age_days=ages)
 
     def recommend(
         self,
@@ -193,7 +247,7 @@ class ScoringRecommender(ABC):
         values = np.full((n, k), -np.inf)
         for lo in range(0, n, self.batch_size):
             part = slice(lo, lo + self.batch_size)
-            sub = Query(query.rows[part], query.history[part], query.interactions)
+            sub = query.part(part)
             seen = sub.history if exclude_seen else None
             items[part], values[part] = top_k(self._scores(sub), k, seen)
         return items, values
@@ -246,6 +300,14 @@ def top_k(scores: FloatArray, k: int, seen: Any = None) -> tuple[IntArray, Float
         items = np.pad(items, ((0, 0), (0, k - take)), constant_values=-1)
         values = np.pad(values, ((0, 0), (0, k - take)), constant_values=-np.inf)
     return items, values
+
+
+def _cells(indptr: IntArray, rows: IntArray) -> IntArray:
+    """Positions in a CSR matrix's ``data`` of the given rows' cells, in row-slicing order."""
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    return np.asarray(offsets + np.arange(int(lengths.sum())), dtype=np.int64)
 
 
 def _check_k(k: int) -> int:

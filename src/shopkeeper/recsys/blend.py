@@ -1,17 +1,26 @@
-"""The ``for_you`` ranker: a weighted blend of model scores with repeat, recency and affinity.
+"""The ``for_you`` ranker: a weighted blend of model scores with repeat and recency signals.
 
 For each user every component's scores are scaled to at most 1 by that user's best score (so a
 model's weight means the same for heavy and light users, whatever its score units), ``-inf``
 counts as 0, and the blend adds:
 
-* ``Σ_m w_m · ŝ_m`` — the component models (EASE, item-kNN, ALS, content ...);
+* ``Σ_m w_m · ŝ_m`` — the component models (EASE, content, trending, group affinity ...);
 * ``repeat_weight · r̂`` — the buy-again signal (purchase count decayed with
   ``repeat_half_life_days``, optionally times the item's repeat propensity), scaled the same
   way: on retail data the best single predictor;
-* recency — with ``recency_half_life_days`` the history handed to the item-item components is
-  decayed, so last week's purchases pull their neighbours up more than last year's;
-* ``affinity_weight · a`` — the user's share of purchases in the item's group (category,
-  brand; ``item_groups`` maps item → group, ``-1`` for none).
+* recency — with ``recency_half_life_days`` the history handed to the components is decayed
+  (each bought item weighs ``2^(-age / half-life)``), so last week's purchases pull their
+  neighbours up more than last year's. Ages come with the query
+  (:attr:`~shopkeeper.recsys.base.Query.age_days`): from the training timestamps for fitted
+  users, from the visitor's orders when serving.
+
+:meth:`Blend.parts` returns the weighted terms one by one and takes an optional *session* —
+weights of items the visitor viewed or added just now — which the components see beside the
+purchases, without retraining; :meth:`Blend.because` explains an item from its terms ("because
+you bought X" when the item-to-item terms carry enough of its score).
+:meth:`~shopkeeper.recsys.base.ScoringRecommender.state` and ``restore`` carry a fitted blend
+into a model version and back, so serving runs this very code (:mod:`shopkeeper.recsys.for_you`
+builds the configuration both use).
 
 Example::
 
@@ -21,19 +30,22 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import scipy.sparse as sp
 
 from shopkeeper.errors import Invalid
 from shopkeeper.recsys.base import Query, ScoringRecommender
-from shopkeeper.recsys.interactions import FloatArray, IntArray, Interactions
+from shopkeeper.recsys.interactions import FloatArray, Interactions
 from shopkeeper.recsys.repeat import BuyAgain, BuyAgainConfig
 
-__all__ = ["Blend", "BlendConfig"]
+__all__ = ["REPEAT", "Blend", "BlendConfig"]
+
+#: Name of the buy-again term in :meth:`Blend.parts`.
+REPEAT = "repeat"
 
 
 @dataclass(frozen=True)
@@ -45,7 +57,6 @@ class BlendConfig:
     repeat_propensity_prior: Weigh the buy-again signal by each item's repeat propensity
         (:class:`~shopkeeper.recsys.repeat.BuyAgainConfig`); ``None``: off.
     recency_half_life_days: Decay of the history the components see (``None``: none).
-    affinity_weight: Weight of the group-affinity signal (needs ``item_groups``).
     """
 
     weights: Mapping[str, float] = field(default_factory=dict)
@@ -53,23 +64,21 @@ class BlendConfig:
     repeat_half_life_days: float | None = 90.0
     repeat_propensity_prior: float | None = None
     recency_half_life_days: float | None = None
-    affinity_weight: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.repeat_weight < 0 or self.affinity_weight < 0:
-            raise Invalid("signal weights must not be negative", detail={"field": "weights"})
+        if self.repeat_weight < 0 or any(w < 0 for w in self.weights.values()):
+            raise Invalid("weights must not be negative", detail={"field": "weights"})
         if self.recency_half_life_days is not None and self.recency_half_life_days <= 0:
             raise Invalid("half-life must be positive", detail={"field": "recency_half_life_days"})
 
 
 class Blend(ScoringRecommender):
-    """Weighted sum of per-user-normalised component scores and behavioural signals.
+    """Weighted sum of per-user-normalised component scores and the buy-again signal.
 
     Args:
         components: Named models; fitted by :meth:`fit` unless ``refit`` is false (then they
             must already be fitted on the same interactions — tuning reuses them this way).
         config: Weights and half-lives.
-        item_groups: Group per item index for the affinity signal.
         refit: Fit the components in :meth:`fit`.
     """
 
@@ -80,70 +89,167 @@ class Blend(ScoringRecommender):
         components: Mapping[str, ScoringRecommender],
         config: BlendConfig | None = None,
         *,
-        item_groups: IntArray | None = None,
         refit: bool = True,
     ) -> None:
+        if REPEAT in components:
+            raise Invalid(f"{REPEAT!r} names the buy-again term", detail={"field": "components"})
         self.components = dict(components)
         self.config = config or BlendConfig()
-        self.item_groups = item_groups
         self.refit = refit
         self.repeat = BuyAgain(
             BuyAgainConfig(self.config.repeat_half_life_days, self.config.repeat_propensity_prior)
         )
-        self._decayed: Any = None
 
     def _fit(self, interactions: Interactions) -> None:
         if self.refit:
             for model in self.components.values():
                 model.fit(interactions)
         self.repeat.fit(interactions)
-        half_life = self.config.recency_half_life_days
-        self._decayed = None
-        if half_life is not None:
-            # Each bought item weighs 2^(-age / half-life), whatever its count.
-            self._decayed = interactions.binary()
-            age_days = (interactions.now - interactions.last_seen) / 86_400.0
-            self._decayed.data = np.exp2(-age_days / half_life)
 
-    def _component_query(self, query: Query) -> Query:
-        if self._decayed is None or not query.known:
-            return query
-        return Query(query.rows, self._decayed[query.rows], query.interactions, weighted=True)
+    def weight(self, name: str) -> float:
+        """A term's weight (:data:`REPEAT` for the buy-again signal)."""
+        if name == REPEAT:
+            return self.config.repeat_weight
+        return self.config.weights.get(name, 1.0)
+
+    def parts(self, query: Query, session: Any = None) -> dict[str, FloatArray]:
+        """Each weighted, normalised term (n × items) by name; their sum is the score.
+
+        Args:
+            query: The users: fitted rows or purchase histories (counts), with ages if known.
+            session: Optional (n × items) weights of items viewed or added just now; the
+                components see the larger of it and the decayed purchase history.
+        """
+        inner = self._component_query(query, session)
+        out: dict[str, FloatArray] = {}
+        for name, model in self.components.items():
+            if self.weight(name):
+                out[name] = self.weight(name) * _normalise(model._scores(inner))
+        if self.config.repeat_weight:
+            out[REPEAT] = self.config.repeat_weight * _normalise(self.repeat.signal(query))
+        return out
+
+    def total(self, query: Query, parts: Mapping[str, FloatArray]) -> FloatArray:
+        """The blend's scores (n × items) from the :meth:`parts` of ``query``."""
+        out = np.zeros((query.history.shape[0], self.n_items))
+        for part in parts.values():
+            out += part
+        return out
 
     def _scores(self, query: Query) -> FloatArray:
-        inner = self._component_query(query)
-        total = np.zeros((query.history.shape[0], self.n_items))
-        for name, model in self.components.items():
-            weight = self.config.weights.get(name, 1.0)
-            if weight:
-                total += weight * _normalise(model._scores(inner))
-        if self.config.repeat_weight:
-            total += self.config.repeat_weight * _normalise(self.repeat.signal(query))
-        if self.config.affinity_weight and self.item_groups is not None:
-            total += self.config.affinity_weight * self._affinity(query.history)
-        return total
+        return self.total(query, self.parts(query))
 
-    def _affinity(self, history: Any) -> FloatArray:
-        groups = np.asarray(self.item_groups, dtype=np.int64)
-        has = groups >= 0
-        n_groups = int(groups.max()) + 1 if has.any() else 0
-        onehot = sp.csr_matrix(
-            (np.ones(int(has.sum())), (np.flatnonzero(has), groups[has])),
-            shape=(self.n_items, n_groups),
-        )
-        per_group = np.asarray((history @ onehot).toarray(), dtype=np.float64)
-        share = per_group / np.maximum(per_group.sum(axis=1, keepdims=True), 1e-12)
-        return np.asarray(onehot @ share.T, dtype=np.float64).T
+    def _component_query(self, query: Query, session: Any) -> Query:
+        half_life = self.config.recency_half_life_days
+        if session is None and (half_life is None or query.age_days is None):
+            return query
+        history = sp.csr_matrix(query.history, dtype=np.float64)
+        weights = np.ones(history.nnz)
+        if half_life is not None and query.age_days is not None:
+            weights = np.exp2(-query.age_days / half_life)
+        decayed = sp.csr_matrix((weights, history.indices, history.indptr), shape=history.shape)
+        if session is not None:
+            decayed = _maximum(decayed, sp.csr_matrix(session, dtype=np.float64))
+        return Query(query.rows, decayed, query.interactions, weighted=True)
+
+    def because(
+        self,
+        query: Query,
+        items: Sequence[int],
+        parts: Mapping[str, FloatArray],
+        session: Any = None,
+        *,
+        neighbour_share: float = 1 / 3,
+    ) -> list[tuple[str, int | None]]:
+        """Why the one user in ``query`` gets each of ``items`` (``parts`` from :meth:`parts`).
+
+        Concrete evidence first: when the terms that sum item-to-item similarities over the
+        history (:attr:`~.base.ScoringRecommender.by_neighbours`: EASE, content) carry at least
+        ``neighbour_share`` of an item's score, the answer is the larger of them and the
+        history item lending the item most through them — what "because you bought X" names.
+        Otherwise it is the largest other term (trending, affinity, repeat) and ``None``.
+        """
+        explain = self.explainer(query, parts, session, neighbour_share=neighbour_share)
+        return [explain(int(item)) for item in items]
+
+    def explainer(
+        self,
+        query: Query,
+        parts: Mapping[str, FloatArray],
+        session: Any = None,
+        *,
+        neighbour_share: float = 1 / 3,
+    ) -> Callable[[int], tuple[str, int | None]]:
+        """:meth:`because` for one item at a time, the component history built once (serving
+        explains only the few items it shows, after the rules chose them)."""
+        history = self._component_query(query, session).indicator()
+        neighbours = [n for n in parts if n in self.components and self.components[n].by_neighbours]
+
+        def lent(name: str, item: int) -> FloatArray:
+            """``history weight × similarity to item`` per history item (never the item)."""
+            rows = history.indices
+            similar = self.components[name]._similar_block(rows, np.array([item]))[:, 0]
+            return np.where(rows == item, 0.0, history.data * similar)
+
+        def explain(item: int) -> tuple[str, int | None]:
+            values = {name: float(part[0, item]) for name, part in parts.items()}
+            total = sum(max(v, 0.0) for v in values.values())
+            near = sum(max(values[n], 0.0) for n in neighbours)
+            if history.nnz and total > 0 and near >= neighbour_share * total:
+                by_source = np.zeros(history.nnz)
+                for name in neighbours:
+                    share = lent(name, item) if values[name] > 0 else None
+                    if share is not None and share.sum() > 0:
+                        by_source += share * values[name] / share.sum()
+                if (by_source > 0).any():
+                    source = int(history.indices[int(np.argmax(by_source))])
+                    return max(neighbours, key=lambda n: values[n]), source
+            others = {n: v for n, v in values.items() if n not in neighbours} or values
+            return max(others, key=lambda n: others[n]), None
+
+        return explain
 
     def _similar(self, item: int) -> FloatArray:
         total = np.zeros(self.n_items)
         for name, model in self.components.items():
-            weight = self.config.weights.get(name, 1.0)
-            if weight and getattr(model, "item_to_item", True):
+            if self.weight(name) and getattr(model, "item_to_item", True):
                 row = model._similar(item).reshape(1, -1)
                 row[0, item] = -np.inf
-                total += weight * _normalise(row)[0]
+                total += self.weight(name) * _normalise(row)[0]
         return total
+
+    def state(self) -> dict[str, Any]:
+        """Every component's state as ``"<name>.<key>"``, the buy-again one as ``repeat.*``."""
+        out = {f"{REPEAT}.{k}": v for k, v in self.repeat.state().items()}
+        for name, model in self.components.items():
+            out |= {f"{name}.{k}": v for k, v in model.state().items()}
+        return out
+
+    def restore(self, item_ids: Sequence[str], state: Mapping[str, Any]) -> Self:
+        super().restore(item_ids, state)
+        for name, model in [*self.components.items(), (REPEAT, self.repeat)]:
+            mine = {k.split(".", 1)[1]: v for k, v in state.items() if k.split(".")[0] == name}
+            model.restore(item_ids, mine)
+        return self
+
+    def _restore(self, state: Mapping[str, Any]) -> None:
+        """Nothing of its own: :meth:`restore` hands each component its part."""
+
+
+def _maximum(a: Any, b: Any) -> Any:
+    """Cell-wise maximum of two non-negative CSR matrices of one shape (a missing cell is 0),
+    in numpy: scipy's ``maximum`` costs more than the rest of a serving request's maths."""
+    n = a.shape[0]
+    rows = np.concatenate(
+        [np.repeat(np.arange(n), np.diff(a.indptr)), np.repeat(np.arange(n), np.diff(b.indptr))]
+    )
+    columns = np.concatenate([a.indices, b.indices])
+    data = np.concatenate([a.data, b.data])
+    order = np.lexsort((-data, columns, rows))
+    rows, columns, data = rows[order], columns[order], data[order]
+    first = np.r_[True, (rows[1:] != rows[:-1]) | (columns[1:] != columns[:-1])]
+    indptr = np.r_[0, np.cumsum(np.bincount(rows[first], minlength=n))]
+    return sp.csr_matrix((data[first], columns[first], indptr), shape=a.shape)
 
 
 def _normalise(scores: FloatArray) -> FloatArray:

@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from shopkeeper.errors import Invalid
 from shopkeeper.recsys.base import Query, ScoringRecommender
-from shopkeeper.recsys.interactions import FloatArray, Interactions
+from shopkeeper.recsys.interactions import FloatArray, IntArray, Interactions
 
 __all__ = ["ContentConfig", "ContentRecommender", "ItemContent"]
 
@@ -86,6 +86,7 @@ class ContentRecommender(ScoringRecommender):
     """
 
     personalised = True
+    by_neighbours = True
 
     def __init__(
         self, content: Mapping[str, ItemContent], config: ContentConfig | None = None
@@ -114,8 +115,22 @@ class ContentRecommender(ScoringRecommender):
         self.features = sp.csr_matrix(sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ features)
 
     def _scores(self, query: Query) -> FloatArray:
-        profile = query.history @ self.features
-        return np.asarray((profile @ self.features.T).toarray(), dtype=np.float64)
+        profile = np.asarray((query.history @ self.features).toarray(), dtype=np.float64)
+        return np.asarray((self.features @ profile.T).T, dtype=np.float64)
 
     def _similar(self, item: int) -> FloatArray:
-        return np.asarray((self.features @ self.features[item].T).toarray()).ravel()
+        f = self.features
+        lo, hi = f.indptr[item], f.indptr[item + 1]
+        vector = np.zeros(f.shape[1])
+        vector[f.indices[lo:hi]] = f.data[lo:hi]
+        return np.asarray(f @ vector, dtype=np.float64)
+
+    def _similar_block(self, rows: IntArray, columns: IntArray) -> FloatArray:
+        # cosine is symmetric: one product per column (explanations ask for one or two)
+        return np.stack([self._similar(int(c))[rows] for c in columns], axis=1)
+
+    def state(self) -> dict[str, Any]:
+        return {"features": self.features}
+
+    def _restore(self, state: Mapping[str, Any]) -> None:
+        self.features = sp.csr_matrix(state["features"], dtype=np.float64)

@@ -16,6 +16,7 @@ A user's score for item ``j`` is ``Σ_i h_i · S_ij`` over the history ``h``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,7 +25,7 @@ import scipy.sparse as sp
 
 from shopkeeper.errors import Invalid
 from shopkeeper.recsys.base import Query, ScoringRecommender
-from shopkeeper.recsys.interactions import FloatArray, Interactions
+from shopkeeper.recsys.interactions import FloatArray, IntArray, Interactions
 
 __all__ = ["CooccurrenceConfig", "ItemKNN", "prune_rows"]
 
@@ -60,6 +61,7 @@ class ItemKNN(ScoringRecommender):
     """Item-item neighbourhood model over purchase co-occurrence."""
 
     personalised = True
+    by_neighbours = True
 
     def __init__(self, config: CooccurrenceConfig | None = None) -> None:
         self.config = config or CooccurrenceConfig()
@@ -96,6 +98,15 @@ class ItemKNN(ScoringRecommender):
 
     def _similar(self, item: int) -> FloatArray:
         return np.asarray(self.similarity[item].toarray(), dtype=np.float64).ravel()
+
+    def _similar_block(self, rows: IntArray, columns: IntArray) -> FloatArray:
+        return np.asarray(self.similarity[rows].toarray()[:, columns], dtype=np.float64)
+
+    def state(self) -> dict[str, Any]:
+        return {"similarity": self.similarity}
+
+    def _restore(self, state: Mapping[str, Any]) -> None:
+        self.similarity = sp.csr_matrix(state["similarity"], dtype=np.float64)
 
 
 def _bm25(matrix: Any, k1: float, b: float) -> Any:

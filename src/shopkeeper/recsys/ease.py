@@ -12,14 +12,16 @@ grow with the cube of the catalogue, so beyond ~20,000 items fit on the most-bou
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.linalg
 
 from shopkeeper.errors import Invalid
 from shopkeeper.recsys.base import Query, ScoringRecommender
-from shopkeeper.recsys.interactions import FloatArray, Interactions
+from shopkeeper.recsys.interactions import FloatArray, IntArray, Interactions
 
 __all__ = ["Ease", "EaseConfig"]
 
@@ -41,6 +43,7 @@ class Ease(ScoringRecommender):
     """Linear item-item autoencoder with a zero diagonal, solved in closed form."""
 
     personalised = True
+    by_neighbours = True
 
     def __init__(self, config: EaseConfig | None = None) -> None:
         self.config = config or EaseConfig()
@@ -53,7 +56,7 @@ class Ease(ScoringRecommender):
         p = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
         b = -p / np.diag(p)
         np.fill_diagonal(b, 0.0)
-        self.weights = b
+        self.weights = np.ascontiguousarray(b)  # inv() answers in Fortran order
 
     def _scores(self, query: Query) -> FloatArray:
         history = query.indicator()
@@ -61,3 +64,12 @@ class Ease(ScoringRecommender):
 
     def _similar(self, item: int) -> FloatArray:
         return np.array(self.weights[item], dtype=np.float64)
+
+    def _similar_block(self, rows: IntArray, columns: IntArray) -> FloatArray:
+        return np.asarray(self.weights[np.ix_(rows, columns)], dtype=np.float64)
+
+    def state(self) -> dict[str, Any]:
+        return {"weights": self.weights}
+
+    def _restore(self, state: Mapping[str, Any]) -> None:
+        self.weights = np.ascontiguousarray(state["weights"], dtype=np.float64)

@@ -3,8 +3,9 @@
 Every model fits on an :class:`Interactions`; the evaluation splits produce them. One row per
 user, one column per item; a cell holds the summed weight of that user's events on that item
 (with ``baskets`` given: the number of distinct baskets holding it, so a wholesaler's 500-unit
-line counts as one purchase) and :attr:`Interactions.last_seen` keeps the latest timestamp of
-the cell, aligned with ``matrix.data``, for recency and repeat-purchase signals.
+line counts as one purchase) and :attr:`Interactions.last_seen` / :attr:`Interactions.first_seen`
+keep the latest and earliest timestamp of the cell, aligned with ``matrix.data``, for recency,
+repeat-purchase and adoption (first purchase) signals.
 
 Timestamps are float seconds (any epoch); models only use differences between them.
 
@@ -49,6 +50,8 @@ class Interactions:
         last_seen: Latest timestamp of each stored cell, aligned with ``matrix.data``.
         baskets: Distinct baskets (orders) per user; equals the number of distinct timestamps
             when no basket ids were given. The tenure groups of the evaluation use it.
+        first_seen: Earliest timestamp of each stored cell (the user's first purchase of the
+            item), aligned with ``matrix.data``.
     """
 
     matrix: Any
@@ -56,13 +59,21 @@ class Interactions:
     item_ids: tuple[str, ...]
     last_seen: FloatArray
     baskets: IntArray = field(repr=False)
+    first_seen: FloatArray = field(repr=False)
 
     def __post_init__(self) -> None:
         rows, cols = self.matrix.shape
         if rows != len(self.user_ids) or cols != len(self.item_ids):
             raise Invalid("matrix shape does not match the id maps", detail={"field": "matrix"})
-        if self.last_seen.shape != self.matrix.data.shape or self.baskets.shape != (rows,):
+        aligned = self.last_seen.shape == self.first_seen.shape == self.matrix.data.shape
+        if not aligned or self.baskets.shape != (rows,):
             raise Invalid("timestamps do not align with the matrix", detail={"field": "last_seen"})
+
+    @classmethod
+    def catalogue(cls, item_ids: Sequence[str]) -> Interactions:
+        """No users, only items: what a model restored for serving histories is fitted on."""
+        empty = sp.csr_matrix((0, len(item_ids)), dtype=np.float64)
+        return cls(empty, (), tuple(item_ids), np.zeros(0), np.zeros(0, np.int64), np.zeros(0))
 
     @classmethod
     def from_events(
@@ -128,10 +139,11 @@ class Interactions:
         matrix = sp.csr_matrix((weights, (users, items)), shape=shape, dtype=np.float64)
         matrix.sum_duplicates()
         matrix.eliminate_zeros()
-        last = _latest_per_cell(matrix, users, items, timestamps)
+        last = _per_cell(matrix, users, items, timestamps)
+        first = _per_cell(matrix, users, items, timestamps, earliest=True)
         if baskets is None:
             baskets = np.diff(matrix.indptr).astype(np.int64)
-        return cls(matrix, user_ids, item_ids, last, baskets.astype(np.int64))
+        return cls(matrix, user_ids, item_ids, last, baskets.astype(np.int64), first)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -197,10 +209,12 @@ def _first_of_groups(u: IntArray, i: IntArray, b: IntArray) -> IntArray:
     return np.sort(first).astype(np.int64)
 
 
-def _latest_per_cell(matrix: Any, users: IntArray, items: IntArray, ts: FloatArray) -> FloatArray:
-    """Latest timestamp per stored cell after zero cells were dropped from ``matrix``."""
+def _per_cell(
+    matrix: Any, users: IntArray, items: IntArray, ts: FloatArray, *, earliest: bool = False
+) -> FloatArray:
+    """Latest (or earliest) timestamp per stored cell after zero cells were dropped."""
     key = users.astype(np.int64) * matrix.shape[1] + items.astype(np.int64)
-    order = np.lexsort((ts, key))
+    order = np.lexsort((-ts if earliest else ts, key))
     key_sorted = key[order]
     last = np.r_[key_sorted[1:] != key_sorted[:-1], True]
     cell_keys, cell_ts = key_sorted[last], ts[order][last]

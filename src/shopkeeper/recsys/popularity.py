@@ -6,13 +6,20 @@ Score of an item = how many users bought it, each user's purchase weighted by
 fitted on the same data always gives the same list. Using each user's *latest* purchase (not
 every event) is the approximation that lets trending fit from the matrix alone.
 
+With ``since="first"`` each buyer counts from their *first* purchase of the item instead:
+trending by adoption — the items winning new buyers now, not the ones loyal customers keep
+re-buying. It is the better prior for items new to a customer (Online Retail's validation
+cut, for_you new items: BENCHMARKS.md).
+
 Every user gets the same ranking; ``similar_items`` returns the most popular other items, which
 is what a shop shows when it knows nothing about the product.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
@@ -27,13 +34,17 @@ __all__ = ["Popularity", "PopularityConfig"]
 class PopularityConfig:
     """Attributes:
     half_life_days: ``None`` for all-time popularity, else the decay half-life (trending).
+    since: Which purchase of each buyer the decay dates: their ``latest`` or their ``first``.
     """
 
     half_life_days: float | None = None
+    since: Literal["latest", "first"] = "latest"
 
     def __post_init__(self) -> None:
         if self.half_life_days is not None and self.half_life_days <= 0:
             raise Invalid("half_life_days must be positive", detail={"field": "half_life_days"})
+        if self.since not in ("latest", "first"):
+            raise Invalid("since must be 'latest' or 'first'", detail={"field": "since"})
 
 
 class Popularity(ScoringRecommender):
@@ -48,7 +59,10 @@ class Popularity(ScoringRecommender):
     def _fit(self, interactions: Interactions) -> None:
         buyers = interactions.binary()
         if self.config.half_life_days is not None:
-            age_days = (interactions.now - interactions.last_seen) / 86_400.0
+            stamps = (
+                interactions.first_seen if self.config.since == "first" else interactions.last_seen
+            )
+            age_days = (interactions.now - stamps) / 86_400.0
             buyers.data *= np.exp2(-age_days / self.config.half_life_days)
         self.item_scores = np.asarray(buyers.sum(axis=0), dtype=np.float64).ravel()
 
@@ -57,3 +71,9 @@ class Popularity(ScoringRecommender):
 
     def _similar(self, item: int) -> FloatArray:
         return self.item_scores.copy()
+
+    def state(self) -> dict[str, Any]:
+        return {"item_scores": self.item_scores}
+
+    def _restore(self, state: Mapping[str, Any]) -> None:
+        self.item_scores = np.asarray(state["item_scores"], dtype=np.float64)

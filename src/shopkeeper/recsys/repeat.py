@@ -2,11 +2,12 @@
 
 On shops of consumables and on wholesale data (Online Retail) the strongest single predictor of
 the next basket is the last ones. Score of a bought item = ``count × 2 ** (-age / half_life)``
-with age from the user's latest purchase of it to the end of training; items never bought
-score ``-inf``, so the list is as long as the history and never pads with guesses.
+with age from the user's latest purchase of it to the end of training (for a history the
+serving layer reads from the store: to the request); items never bought score ``-inf``, so the
+list is as long as the history and never pads with guesses.
 
-For a history vector (a visitor not in training) there are no timestamps, so its weights are
-the score as given.
+A history vector without ages (:attr:`~shopkeeper.recsys.base.Query.age_days`) has no
+timestamps, so its weights are the score as given.
 
 With ``propensity_prior`` set, each item's score is also multiplied by how often the item is
 bought again at all — the share of its buyers who bought it in two or more baskets, shrunk
@@ -18,9 +19,12 @@ all purchases from 0.404 to 0.418 (BENCHMARKS.md).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from shopkeeper.errors import Invalid
 from shopkeeper.recsys.base import Query, ScoringRecommender
@@ -56,18 +60,19 @@ class BuyAgain(ScoringRecommender):
 
     def __init__(self, config: BuyAgainConfig | None = None) -> None:
         self.config = config or BuyAgainConfig()
-        self._decayed: object = None
         self.propensity: FloatArray | None = None
 
     def _fit(self, interactions: Interactions) -> None:
-        self._decayed = interactions.decayed(self.config.half_life_days)
         prior = self.config.propensity_prior
         self.propensity = None if prior is None else repeat_propensity(interactions, prior)
 
     def signal(self, query: Query) -> FloatArray:
         """Dense repeat-purchase scores, 0 where never bought (the blend's input)."""
-        source = self._decayed[query.rows] if query.known else query.history  # type: ignore[index]
-        scores = np.asarray(source.toarray(), dtype=np.float64)
+        counts = sp.csr_matrix(query.history, dtype=np.float64, copy=True)
+        half_life = self.config.half_life_days
+        if half_life is not None and query.age_days is not None:
+            counts.data *= np.exp2(-query.age_days / half_life)
+        scores = np.asarray(counts.toarray(), dtype=np.float64)
         if self.propensity is not None:
             scores *= self.propensity
         return scores
@@ -82,6 +87,13 @@ class BuyAgain(ScoringRecommender):
         x = self.interactions.binary()
         column = x[:, item]
         return np.asarray((x.T @ column).toarray(), dtype=np.float64).ravel()
+
+    def state(self) -> dict[str, Any]:
+        return {} if self.propensity is None else {"propensity": self.propensity}
+
+    def _restore(self, state: Mapping[str, Any]) -> None:
+        stored = state.get("propensity")
+        self.propensity = None if stored is None else np.asarray(stored, dtype=np.float64)
 
 
 def repeat_propensity(interactions: Interactions, prior: float) -> FloatArray:

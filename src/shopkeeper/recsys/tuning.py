@@ -6,31 +6,33 @@ all-purchases task; the winner is refitted on the whole training period. Peers e
 against us get the same budget (``benchmarks/peers``), so a better score is not bought with
 more tuning.
 
-The ``for_you`` blend reuses the tuned EASE penalty and searches its own knob (the weight of
-the buy-again signal), so its budget is the same four fits; its fixed design (repeat
-propensity, recency-decayed history) was chosen on the validation split.
+The ``for_you`` blend (:mod:`shopkeeper.recsys.for_you`, the configuration serving uses too)
+reuses the tuned EASE penalty and searches its own knob (the weight of the buy-again signal,
+0 included), so its budget is the same four fits; its fixed design (terms, weights,
+half-lives) was chosen on validation splits only.
 
 Example::
 
     tuned = {}
-    for family in families(lambda: tuned["EASE"]):
+    for family in families(lambda: tuned["EASE"], catalogue=catalogue, n_items=3000):
         tuned[family.name], _ = tune(family, validation)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from shopkeeper.recsys.als import Als, AlsConfig
 from shopkeeper.recsys.base import ScoringRecommender
-from shopkeeper.recsys.blend import Blend, BlendConfig
+from shopkeeper.recsys.content import ItemContent
 from shopkeeper.recsys.cooccurrence import CooccurrenceConfig, ItemKNN
 from shopkeeper.recsys.ease import Ease, EaseConfig
 from shopkeeper.recsys.evaluate import evaluate
+from shopkeeper.recsys.for_you import REPEAT_WEIGHTS, ForYouConfig, for_you_blend
 from shopkeeper.recsys.popularity import Popularity, PopularityConfig
 from shopkeeper.recsys.repeat import BuyAgain, BuyAgainConfig
 from shopkeeper.recsys.split import Split
@@ -41,11 +43,6 @@ __all__ = ["BASKET_SETTINGS", "BUDGET", "FOR_YOU", "Family", "families", "tune"]
 BUDGET = 4
 #: The family that is the ``for_you`` placement.
 FOR_YOU = "blend (for_you)"
-#: The blend's fixed design, chosen on Online Retail's validation split (never the test period):
-#: the repeat signal weighed by item repeat propensity (prior 5 pseudo-buyers: validation NDCG@10
-#: on all purchases 0.404 → 0.418) and the history EASE sees decayed with a 90-day half-life
-#: (new items 0.132 → 0.139, all purchases unchanged).
-PROPENSITY_PRIOR = 5.0
 #: ``(min_support, neighbours)`` tried for ``bought_together`` (``recsys.baskets.association``).
 BASKET_SETTINGS = ((1, 20), (2, 20), (1, 50), (2, 50))
 
@@ -59,13 +56,27 @@ class Family:
     build: Callable[[Any], ScoringRecommender]
 
 
-def families(ease_l2: Callable[[], float], seed: int = 42) -> list[Family]:
+def families(
+    ease_l2: Callable[[], float],
+    seed: int = 42,
+    *,
+    catalogue: Mapping[str, ItemContent] | None = None,
+    n_items: int = 0,
+    for_you: ForYouConfig | None = None,
+) -> list[Family]:
     """Our families in tuning order (EASE before the blend, which reuses its penalty).
 
     Args:
         ease_l2: Returns EASE's tuned penalty when the blend is built.
         seed: Seed for ALS's initial factors.
+        catalogue: Item descriptions for the blend's content and affinity terms (known
+            before the cut: the shop's catalogue, never the test period's purchases).
+        n_items: Items of the training period (the blend picks EASE or item-kNN by it).
+        for_you: The blend's configuration (default: what serving uses).
     """
+    design = for_you or ForYouConfig()
+    described = catalogue or {}
+
     return [
         Family(
             "popularity",
@@ -93,15 +104,9 @@ def families(ease_l2: Callable[[], float], seed: int = 42) -> list[Family]:
         ),
         Family(
             FOR_YOU,
-            [0.5, 1.0, 2.0, 4.0],
-            lambda r: Blend(
-                {"ease": Ease(EaseConfig(l2=ease_l2()))},
-                BlendConfig(
-                    repeat_weight=r,
-                    repeat_half_life_days=90.0,
-                    repeat_propensity_prior=PROPENSITY_PRIOR,
-                    recency_half_life_days=90.0,
-                ),
+            list(REPEAT_WEIGHTS),
+            lambda r: for_you_blend(
+                replace(design, ease_l2=ease_l2(), repeat_weight=r), described, n_items
             ),
         ),
     ]
