@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,6 +41,9 @@ def create_app(shop: Shopkeeper) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # sync routes and dependencies run in anyio's thread pool (40 threads by default)
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = shop.settings.threads
         shop.events.start()
         try:
             yield
