@@ -65,7 +65,7 @@ def build(store: BenchStore, customers: int, days: int, seed: int) -> dict[str, 
         with shop.db.sessions() as session:
             loaded = session.scalar(select(func.count()).select_from(Event))
         if not loaded:  # a store simulated earlier with the same parameters is used as it is
-            simulate_to_store(shop, customers, days, seed, store.data_dir / "truth")
+            simulate_to_store(shop, customers, days, seed, store.data_dir / "truth", parallel=True)
         load_seconds = time.perf_counter() - began
         began, cpu = time.perf_counter(), time.process_time()
         model = shop.recommendations.train()
