@@ -314,12 +314,13 @@ class RecommendationService:
         if blend is None or history.empty:
             return self._bestsellers(model, None)
         query = history.query(blend)
-        parts = blend.parts(query, history.session_row())
+        inner = blend.component_query(query, history.session_row())
+        parts = blend.parts(query, inner=inner)
         items, scores = ranked(blend.total(query, parts)[0])
         if not items.size:
             return self._bestsellers(model, None)
 
-        explain = blend.explainer(query, parts, history.session_row())
+        explain = blend.explainer(query, parts, inner=inner)
 
         def reason(item: int) -> str:
             term, source = explain(item)

@@ -112,15 +112,18 @@ class Blend(ScoringRecommender):
             return self.config.repeat_weight
         return self.config.weights.get(name, 1.0)
 
-    def parts(self, query: Query, session: Any = None) -> dict[str, FloatArray]:
+    def parts(
+        self, query: Query, session: Any = None, *, inner: Query | None = None
+    ) -> dict[str, FloatArray]:
         """Each weighted, normalised term (n × items) by name; their sum is the score.
 
         Args:
             query: The users: fitted rows or purchase histories (counts), with ages if known.
             session: Optional (n × items) weights of items viewed or added just now; the
                 components see the larger of it and the decayed purchase history.
+            inner: :meth:`component_query` of ``query`` and ``session`` if already built.
         """
-        inner = self._component_query(query, session)
+        inner = inner if inner is not None else self.component_query(query, session)
         out: dict[str, FloatArray] = {}
         for name, model in self.components.items():
             if self.weight(name):
@@ -139,7 +142,9 @@ class Blend(ScoringRecommender):
     def _scores(self, query: Query) -> FloatArray:
         return self.total(query, self.parts(query))
 
-    def _component_query(self, query: Query, session: Any) -> Query:
+    def component_query(self, query: Query, session: Any = None) -> Query:
+        """What the components see: the history decayed by age, at least ``session``'s weights
+        (build it once to share between :meth:`parts` and :meth:`explainer`)."""
         half_life = self.config.recency_half_life_days
         if session is None and (half_life is None or query.age_days is None):
             return query
@@ -179,10 +184,12 @@ class Blend(ScoringRecommender):
         session: Any = None,
         *,
         neighbour_share: float = 1 / 3,
+        inner: Query | None = None,
     ) -> Callable[[int], tuple[str, int | None]]:
         """:meth:`because` for one item at a time, the component history built once (serving
-        explains only the few items it shows, after the rules chose them)."""
-        history = self._component_query(query, session).indicator()
+        explains only the few items it shows, after the rules chose them); ``inner`` as in
+        :meth:`parts`."""
+        history = (inner if inner is not None else self.component_query(query, session)).indicator()
         neighbours = [n for n in parts if n in self.components and self.components[n].by_neighbours]
 
         def lent(name: str, item: int) -> FloatArray:
