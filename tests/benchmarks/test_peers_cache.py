@@ -3,13 +3,12 @@ and the item descriptions the harness hands the for_you blend come from before t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 import pytest
 from benchmarks.peers import cache
 from benchmarks.recsys_eval import titles_before
+from benchmarks.recsys_peers import BasketRow, Row
 
 from shopkeeper.recsys.evaluate import Evaluation, TaskResult
 from shopkeeper.recsys.split import EventLog, temporal_split
@@ -23,22 +22,6 @@ LOG = EventLog.from_arrays(
 )
 
 
-@dataclass
-class Row:
-    name: str
-    source: str
-    setting: str
-    evaluation: Evaluation
-    validation: dict[str, float] = field(default_factory=dict)
-    chosen: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class BasketRow:
-    name: str
-    hit_rate: float
-
-
 def result(ndcg: float) -> TaskResult:
     return TaskResult(ndcg, 0.1, 0.2, 0.3, 0.4, 5.0, 0.01, 7, {"1": (3, ndcg), "2-4": (4, 0.5)})
 
@@ -50,11 +33,12 @@ def test_cached_rows_come_back_for_the_same_split_only(tmp_path) -> None:
     assert key == cache.split_key(temporal_split(LOG, 10 * DAY), validation)
     evaluation = Evaluation(1.5, 0.2, {"all": result(0.3), "new": result(0.1)}, 1.25)
     rows = [Row("SAR", "recommenders", "('jaccard', 90)", evaluation, {"a": 0.2}, {"all": 0.2})]
-    cache.write(tmp_path, key, rows, [BasketRow("SAR", 0.28)])
+    basket = BasketRow("SAR", "recommenders", "jaccard", 0.28, 0.11, 1.5, 1.2, {"a": 0.3})
+    cache.write(tmp_path, key, rows, [basket])
 
     back, baskets = cache.read(tmp_path, key, Row, BasketRow)
     assert back == rows
-    assert baskets == [BasketRow("SAR", 0.28)]
+    assert baskets == [basket]
     other = cache.split_key(temporal_split(LOG, 11.5 * DAY), validation)
     with pytest.raises(SystemExit):
         cache.read(tmp_path, other, Row, BasketRow)
