@@ -71,7 +71,7 @@ class Database:
 def read_rows(session: Session, statement: Any, parameters: dict[str, Any]) -> Any:
     """Run a column ``select`` as ``session.execute`` would — pending changes are flushed
     first, as autoflush does — but on the session's connection: plain rows without the ORM
-    layer's per-statement cost (40 % of a profile read's CPU). ``statement`` is best built once,
+    layer's per-statement cost. ``statement`` is best built once,
     with ``bindparam(..., expanding=True)`` for lists."""
     session.flush()
     return session.connection().execute(statement, parameters)

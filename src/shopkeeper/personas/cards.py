@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from shopkeeper.personas.features import Feature
+from shopkeeper.personas.features import Feature, defined_values
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -125,8 +125,8 @@ class PersonaCard:
 
 
 def standardized_differences(x: FloatArray, labels: IntArray, k: int) -> FloatArray:
-    """``k x features`` matrix of ``(cluster mean - mean) / sd`` (0 where sd is 0); NaN
-    values (undefined, see :func:`defined_values`) are left out of every mean."""
+    """``k x features`` matrix of ``(cluster mean - mean) / sd`` (0 where sd is 0); NaN values
+    (undefined: :func:`~shopkeeper.personas.features.defined_values`) are left out of means."""
     mean = _nanmean(x)
     sd = np.sqrt(_nanmean((x - mean) ** 2))
     sd = np.where(sd > 1e-12, sd, np.inf)
@@ -135,20 +135,6 @@ def standardized_differences(x: FloatArray, labels: IntArray, k: int) -> FloatAr
         rows = x[labels == c]
         if len(rows):
             out[c] = np.nan_to_num((_nanmean(rows) - mean) / sd)
-    return out
-
-
-def defined_values(x: FloatArray, features: Sequence[Feature]) -> FloatArray:
-    """``x`` with the per-order measures of customers without orders set to NaN (undefined:
-    an AOV of 0 for someone who never ordered would pull a cluster's AOV down)."""
-    names = [f.name for f in features]
-    if "orders" not in names:
-        return x
-    out = np.array(x, dtype=np.float64)
-    no_orders = out[:, names.index("orders")] <= 0
-    for j, f in enumerate(features):
-        if f.per_order:
-            out[no_orders, j] = np.nan
     return out
 
 

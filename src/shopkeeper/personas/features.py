@@ -14,12 +14,14 @@ time is measured against ``now``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 
 Unit = Literal["share", "money", "count", "days", "ratio"]
 
@@ -100,6 +102,20 @@ FEATURES: tuple[Feature, ...] = (
     Feature("email_opens", "count", True, "opens {v} e-mails", "opens {v} e-mails"),
 )
 FEATURE_NAMES = tuple(f.name for f in FEATURES)
+
+
+def defined_values(x: np.ndarray, features: Sequence[Feature]) -> np.ndarray:
+    """``x`` with the per-order measures of customers without orders set to NaN (undefined:
+    an AOV of 0 for someone who never ordered would pull a cluster's AOV down)."""
+    names = [f.name for f in features]
+    if "orders" not in names:
+        return x
+    out = np.array(x, dtype=np.float64)
+    no_orders = out[:, names.index("orders")] <= 0
+    for j, f in enumerate(features):
+        if f.per_order:
+            out[no_orders, j] = np.nan
+    return out
 
 
 def category_feature(top_level: str) -> Feature:

@@ -34,7 +34,13 @@ from shopkeeper.models import Order, PersonaModel
 from shopkeeper.personas import repository
 from shopkeeper.personas.cards import PersonaCard, describe_clusters
 from shopkeeper.personas.clustering import Clustering, ClusteringConfig, fit_clusters
-from shopkeeper.personas.features import Feature, all_features, feature_table, top_categories
+from shopkeeper.personas.features import (
+    Feature,
+    all_features,
+    defined_values,
+    feature_table,
+    top_categories,
+)
 from shopkeeper.personas.options import STEPS, FitOptions, Progress
 from shopkeeper.personas.schemas import (
     MembersOut,
@@ -72,12 +78,14 @@ class FeatureMatrix:
         it takes the buyers' median instead of its placeholder 0, which would otherwise set
         non-buyers apart on four axes at once and split every persona into buyers and not.
         """
-        buyers = self.column("orders") > 0 if len(self.values) else np.zeros(0, dtype=bool)
+        values = defined_values(self.values, self.features)
         cols = []
         for j, f in enumerate(self.features):
-            col = self.values[:, j].astype(np.float64)
-            if f.per_order and buyers.any():
-                col = np.where(buyers, col, np.median(col[buyers]))
+            col = values[:, j]
+            undefined = np.isnan(col)
+            if undefined.any():  # no buyer at all: the placeholder 0 stays
+                fill = 0.0 if undefined.all() else np.median(col[~undefined])
+                col = np.where(undefined, fill, col)
             cols.append(np.log1p(np.maximum(col, 0)) if f.log else col)
         return np.column_stack(cols)
 
