@@ -1,4 +1,5 @@
-"""Acceptance (issue #5): personas recover the simulator's planted ones (ARI >= 0.8).
+"""Acceptance (issue #5): personas recover the simulator's planted ones (ARI >= 0.8) with the
+default fit (method ``auto``, k chosen).
 
 Population. ARI is computed over the store customers the features can see: live profiles
 with at least ``min_sessions`` (5) web sessions — the customers the clusters are fitted on.
@@ -30,7 +31,7 @@ def test_personas_recover_the_planted_ones(shop: Shopkeeper, tmp_path: Path) -> 
     sim = simulate(shop, tmp_path, CUSTOMERS, DAYS, SEED)
     with shop.db.transaction() as session:
         matrix = shop.personas.features(session)
-        model = shop.personas.fit(session, FitOptions(method="kmeans", k=7, seed=0), matrix=matrix)
+        model = shop.personas.fit(session, FitOptions(seed=0), matrix=matrix)  # k chosen
     matrix_ids = matrix.customer_ids
     sessions = dict(zip(matrix_ids, matrix.column("sessions").tolist(), strict=True))
     with shop.db.sessions() as session:
@@ -41,7 +42,10 @@ def test_personas_recover_the_planted_ones(shop: Shopkeeper, tmp_path: Path) -> 
     ari = adjusted_rand([sim.truth[c] for c in core], [assigned[c] for c in core])
     seen = [c for c in matrix_ids if sessions[c] >= 1 and c in sim.truth]
     ari_seen = adjusted_rand([sim.truth[c] for c in seen], [assigned[c] for c in seen])
-    print(f"ARI 5+ sessions (n={len(core)}) {ari:.3f}; 1+ (n={len(seen)}) {ari_seen:.3f}")
+    print(
+        f"{model.method}, k = {model.k}: ARI 5+ sessions (n={len(core)}) {ari:.3f}; "
+        f"1+ (n={len(seen)}) {ari_seen:.3f}"
+    )
     assert model.fitted_on == len(core)
     assert ari >= 0.8
     assert model.stability is not None

@@ -9,6 +9,7 @@ from shopkeeper.personas.clustering import (
     ClusteringConfig,
     Scaler,
     adjusted_rand,
+    feature_weights,
     fit_clusters,
 )
 
@@ -76,9 +77,54 @@ def test_scaler_leaves_constant_columns_finite() -> None:
     assert z.tolist() == [[-1.0, 0.0], [1.0, 0.0]]
 
 
+def noisy_blobs(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Three groups apart on four columns, plus three columns of pure Gaussian noise."""
+    rng = np.random.default_rng(seed)
+    truth = np.repeat(np.arange(3), 80)
+    centres = np.array([[0, 0, 0, 0], [2.5, 2.5, 0, 0], [0, 0, 2.5, 2.5]], dtype=np.float64)
+    signal = centres[truth] + rng.normal(0, 1.0, (240, 4))
+    return np.column_stack([signal, rng.normal(0, 1, (240, 3))]), truth
+
+
+def test_feature_weights_go_to_the_columns_with_cluster_structure() -> None:
+    x, _ = noisy_blobs(4)
+    z = Scaler.fit(x).transform(x)
+    w = feature_weights(z, [2, 3, 4], bound=2.0, n_init=5, rng=np.random.default_rng(0))
+    assert w.mean() == pytest.approx(1.0)
+    assert w[:4].min() > 1.0
+    assert w[4:].max() < 0.1
+    unbounded = feature_weights(z, [3], bound=100.0, n_init=5, rng=np.random.default_rng(0))
+    assert (unbounded > 0).all()  # a bound that does not bind drops nothing
+
+
+def test_fit_blends_learned_and_equal_weights() -> None:
+    x, truth = noisy_blobs(5)
+    fit = fit_clusters(
+        x, ClusteringConfig(method="kmeans", k=3, bootstrap_rounds=0), np.random.default_rng(0)
+    )
+    assert fit.scaler.weight is not None
+    assert fit.scaler.weight[4:].max() < 0.75  # 0.3 x (near 0) + 0.7: kept, but down-weighted
+    assert fit.scaler.weight[4:].min() >= 0.7
+    assert fit.scaler.weight[:4].min() > 1.0
+    assert adjusted_rand(truth, fit.labels) > 0.8
+    assert (fit.predict(x) == fit.labels).all()
+    equal = fit_clusters(
+        x,
+        ClusteringConfig(method="kmeans", k=3, bootstrap_rounds=0, sparsity=None),
+        np.random.default_rng(0),
+    )
+    assert equal.scaler.weight is None
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"method": "dbscan"}, "method"), ({"k": 1}, "k must"), ({"k_min": 5, "k_max": 3}, "k_min")],
+    [
+        ({"method": "dbscan"}, "method"),
+        ({"k": 1}, "k must"),
+        ({"k_min": 5, "k_max": 3}, "k_min"),
+        ({"sparsity": 0.5}, "sparsity"),
+        ({"weight_blend": 1.5}, "weight_blend"),
+    ],
 )
 def test_bad_config_is_refused(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -44,7 +44,9 @@ class PersonaModelOut(BaseModel):
     stability: float | None = Field(
         description="Mean bootstrap adjusted Rand index (1 = the same clusters on any sample)."
     )
-    k_scores: dict[str, float] = Field(description="Silhouette or BIC of each k tried.")
+    k_scores: dict[str, float] = Field(
+        description="Prediction strength (k-means) or BIC (mixture) of each k tried."
+    )
     seed: int
     features: list[str]
     personas: list[PersonaOut]
