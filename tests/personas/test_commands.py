@@ -35,6 +35,7 @@ def test_fit_show_members_and_save(
     assert fitted.exit_code == 0, fitted.output
     assert "k=3" in fitted.output
     assert "of customers" in fitted.output
+    assert "shaped most by: " in fitted.output
     assert ET.fromstring(svg.read_text()).find("{http://www.w3.org/2000/svg}circle") is not None
 
     shown = cli.invoke(app, ["personas", "show", "--json"])

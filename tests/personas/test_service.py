@@ -51,6 +51,9 @@ def test_fit_stores_a_current_model_that_members_and_refits_follow(
     assert all(p.text.startswith(f"{p.name} — ") for p in model.personas)
     assert "sessions" in model.features
     assert any(f.startswith("category.") for f in model.features)
+    assert list(model.feature_weights) == model.features
+    assert sum(model.feature_weights.values()) == pytest.approx(len(model.features), rel=1e-3)
+    assert min(model.feature_weights.values()) >= 0.7  # blended: no feature is dropped
 
     # members, the real-time persona and the batch table agree
     with shop.db.sessions() as session:

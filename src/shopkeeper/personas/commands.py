@@ -28,6 +28,8 @@ app.add_typer(personas_app, name="personas")
 
 JSON = typer.Option(False, "--json", help="Print the result as JSON (the API's shape).")
 SVG = typer.Option(None, "--svg", help="Also write the persona map as SVG to this path.")
+#: Features named on the "shaped most by" line of a fit.
+TOP_WEIGHTS = 5
 
 
 @personas_app.callback()
@@ -118,6 +120,9 @@ def _finish(model: PersonaModelOut, as_json: bool, svg: Path | None) -> None:
         f"with {model.min_sessions}+ sessions, {model.customers:,} assigned; "
         f"silhouette {model.silhouette:.2f}, bootstrap stability (ARI) {stability}"
     )
+    if model.feature_weights:
+        top = sorted(model.feature_weights.items(), key=lambda kv: -kv[1])[:TOP_WEIGHTS]
+        console.print("shaped most by: " + ", ".join(f"{name} ×{w:.1f}" for name, w in top))
     for p in model.personas:
         body = "\n".join(f"• {t.phrase}  [dim](z={t.z:+.1f})[/dim]" for t in p.traits)
         title = f"#{p.id} {p.name} — {p.share:.0%} of customers"

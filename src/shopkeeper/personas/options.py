@@ -20,7 +20,7 @@ STEPS = ("loading the store", "computing features", "clustering", "writing cards
 
 @dataclass(frozen=True)
 class FitOptions:
-    """What ``fit`` does. ``k=None`` chooses k (prediction strength for k-means, BIC for a mixture).
+    """What ``fit`` does. ``k=None`` chooses k (silhouette for k-means, BIC for a mixture).
 
     Attributes:
         method: ``kmeans``, ``gmm`` or ``auto`` (both; the better silhouette wins).

@@ -44,11 +44,14 @@ class PersonaModelOut(BaseModel):
     stability: float | None = Field(
         description="Mean bootstrap adjusted Rand index (1 = the same clusters on any sample)."
     )
-    k_scores: dict[str, float] = Field(
-        description="Prediction strength (k-means) or BIC (mixture) of each k tried."
-    )
+    k_scores: dict[str, float] = Field(description="Silhouette or BIC of each k tried.")
     seed: int
     features: list[str]
+    feature_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="Weight of each feature in the clustering distance (mean 1; equal weights "
+        "are all 1): what shapes the personas most. Empty for models fitted before weighting.",
+    )
     personas: list[PersonaOut]
 
 

@@ -342,5 +342,8 @@ def model_out(model: PersonaModel) -> PersonaModelOut:
         k_scores={str(k): float(v) for k, v in params.get("k_scores", {}).items()},
         seed=model.seed,
         features=list(params.get("features", [])),
+        feature_weights=dict(
+            zip(params.get("features", []), params.get("feature_weights") or [], strict=False)
+        ),
         personas=[PersonaOut.model_validate(p) for p in model.cards.get("personas", [])],
     )
