@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from shopkeeper.personas.clustering import (
     ClusteringConfig,
@@ -95,6 +98,16 @@ def test_feature_weights_go_to_the_columns_with_cluster_structure() -> None:
     assert w[4:].max() < 0.1
     unbounded = feature_weights(z, [3], bound=100.0, n_init=5, rng=np.random.default_rng(0))
     assert (unbounded > 0).all()  # a bound that does not bind drops nothing
+
+
+def test_feature_weights_survive_fewer_distinct_rows_than_clusters() -> None:
+    """Empty clusters add nothing (and no NumPy warning about the mean of an empty slice)."""
+    z = np.vstack([np.zeros((10, 2)), [[1.0, 1.0]]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points than k
+        warnings.simplefilter("error", RuntimeWarning)
+        w = feature_weights(z, [5], bound=1.2, n_init=2, rng=np.random.default_rng(0))
+    assert np.isfinite(w).all()
 
 
 def test_fit_blends_learned_and_equal_weights() -> None:

@@ -316,7 +316,7 @@ def feature_weights(
             km = KMeans(n_clusters=k, n_init=n_init, random_state=_seed(rng))
             labels = km.fit(z * np.sqrt(w)).labels_
             within = np.zeros(z.shape[1])
-            for c in range(k):
+            for c in np.unique(labels):  # empty clusters (fewer distinct rows than k) add 0
                 part = z[labels == c]
                 within += ((part - part.mean(axis=0)) ** 2).sum(axis=0)
             new = _soft_threshold(np.maximum(total - within, 0.0), bound)
