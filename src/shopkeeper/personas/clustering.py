@@ -332,12 +332,10 @@ def feature_weights(
 def _soft_threshold(a: FloatArray, bound: float) -> FloatArray:
     """``max(a - d, 0)`` normalised to unit length, with the smallest ``d`` whose L1 norm is
     at most ``bound`` (bisection; ``d = 0`` when the bound does not bind)."""
-    if not a.any():
-        return np.full(len(a), 1 / np.sqrt(len(a)))
 
     def unit(d: float) -> FloatArray:
         w = np.maximum(a - d, 0.0)
-        if not w.any():  # d at the maximum: the top feature(s) alone
+        if not w.any():  # d at the maximum (or no structure at all): the top feature(s) alone
             w = (a == a.max()).astype(np.float64)
         return np.asarray(w / np.linalg.norm(w), dtype=np.float64)
 
@@ -358,8 +356,8 @@ def _final_kmeans(z: FloatArray, sample: IntArray, k: int, n_init: int, seed: in
     refined on every row from those centres.
 
     Overlapping personas give k-means near-tied local optima; with 10 restarts the fit missed
-    the lowest-inertia one (which also recovered the planted personas best) on one shop in four
-    seeds. Restarts on the sample are cheap whatever the shop's size.
+    the lowest-inertia one (which also recovered the planted personas best) on one shop for two
+    random seeds in four. Restarts on the sample are cheap whatever the shop's size.
     """
     best = KMeans(n_clusters=k, n_init=n_init * FINAL_RESTARTS, random_state=seed).fit(z[sample])
     if len(sample) == len(z):
