@@ -19,6 +19,7 @@ from shopkeeper.ops.metrics import Metrics
 from shopkeeper.responses import JSONBody
 
 ROUTERS = (
+    "shopkeeper.recommendations.endpoints",
     "shopkeeper.ops.endpoints",
     "shopkeeper.events.endpoints",
     "shopkeeper.customers.endpoints",
@@ -28,7 +29,6 @@ ROUTERS = (
     "shopkeeper.identities.endpoints",
     "shopkeeper.quality.endpoints",
     "shopkeeper.analytics.endpoints",
-    "shopkeeper.recommendations.endpoints",
     "shopkeeper.segments.endpoints",
     "shopkeeper.triggers.endpoints",
     "shopkeeper.personas.endpoints",

@@ -20,6 +20,7 @@ from sqlalchemy import Row, and_, bindparam, func, literal_column, or_, select, 
 from sqlalchemy.orm import Session
 
 from shopkeeper.customers.repository import LOOKUP_KINDS, MAX_MERGE_DEPTH
+from shopkeeper.db import Reader, ReadStatement
 from shopkeeper.models import Customer, Event, Identity, Order, OrderLine, Product
 
 #: Event kinds that say a visitor looked at or wanted a product.
@@ -97,23 +98,27 @@ def catalog(session: Session) -> list[Row[Any]]:
     return list(session.execute(query.order_by(Product.sku)))
 
 
+_PRODUCT = ReadStatement(
+    select(Product.title, Product.category_path, Product.brand, Product.price_tier).where(
+        Product.sku == bindparam("sku")
+    )
+)
+
+
 def product(
-    session: Session, sku: str
+    reader: Reader, sku: str
 ) -> tuple[str | None, str | None, str | None, str | None] | None:
     """(title, category path, brand, price tier) of one product, or ``None``."""
-    query = select(Product.title, Product.category_path, Product.brand, Product.price_tier).where(
-        Product.sku == sku
-    )
-    row = session.execute(query).first()
+    row = reader.first(_PRODUCT, sku=sku)
     return None if row is None else (row[0], row[1], row[2], row[3])
 
 
-# --- serving: a few indexed Core queries per request, no ORM objects ---------------------------
+# --- serving: a few indexed queries per request, on a Reader -----------------------------------
 
 
 # Serving statements are built once, with bind parameters, on the tables (not the ORM
-# classes): building a select per request, generating its cache key and going through the ORM
-# execution path cost several times the query itself.
+# classes), and run by a :class:`~shopkeeper.db.Reader` on the DBAPI cursor: a session, its
+# connection checkout and SQLAlchemy's execution layer cost several times the query itself.
 _customers = Customer.__table__.c
 _identities = Identity.__table__.c
 _orders = Order.__table__.c
@@ -121,7 +126,7 @@ _lines = OrderLine.__table__.c
 _events = Event.__table__.c
 _ids: Any = bindparam("customer_ids", expanding=True)
 
-_LIVE = (
+_LIVE = ReadStatement(
     union_all(
         select(literal_column("0").label("rank"), _customers.id, _customers.merged_into_id).where(
             _customers.id == bindparam("identifier")
@@ -134,16 +139,19 @@ _LIVE = (
         ),
     )
     .order_by("rank")
-    .limit(1)
+    .limit(1),
+    lists=("values",),
 )
-_CUSTOMER = select(literal_column("0"), _customers.id, _customers.merged_into_id).where(
-    _customers.id == bindparam("identifier")
+_CUSTOMER = ReadStatement(
+    select(literal_column("0"), _customers.id, _customers.merged_into_id).where(
+        _customers.id == bindparam("identifier")
+    )
 )
 #: The profiles and those merged into them (merges move rows, so one level suffices).
 _PROFILES = select(_customers.id).where(
     or_(_customers.id.in_(_ids), _customers.merged_into_id.in_(_ids))
 )
-_PURCHASES = (
+_PURCHASES = ReadStatement(
     select(_lines.sku, _orders.placed_at)
     .join_from(Order.__table__, OrderLine.__table__, _lines.order_id == _orders.id)
     .where(
@@ -151,49 +159,54 @@ _PURCHASES = (
         _orders.status == "completed",
         _lines.is_product.is_(True),
     )
-    .order_by(_orders.placed_at)
+    .order_by(_orders.placed_at),
+    lists=("customer_ids",),
 )
 # no ``kind`` condition: it lures SQLite onto the (kind, value) index and a scan of every
 # identity of that kind; a profile's few identities are filtered in Python instead
-_KEYS = select(_identities.kind, _identities.value).where(_identities.customer_id.in_(_PROFILES))
+_KEYS = ReadStatement(
+    select(_identities.kind, _identities.value).where(_identities.customer_id.in_(_PROFILES)),
+    lists=("customer_ids",),
+)
 _RECENT_COLUMNS = (_events.id, _events.timestamp, _events.sku, _events.kind)
 _RECENT_WHERE = and_(_events.kind.in_(PRODUCT_KINDS), _events.sku.is_not(None))
 _SOURCE_COLUMNS = (_events.id, _events.timestamp, _events.source)
 _SOURCE_WHERE = _events.source.is_not(None)
 
 
-def live_customer(session: Session, identifier: str) -> str | None:
+def live_customer(reader: Reader, identifier: str) -> str | None:
     """The live profile behind a customer id, userId, anonymousId, e-mail or loyalty id.
 
     One query: the id itself or the identity ``(kind, value)`` unique index, the id preferred
     (as :func:`shopkeeper.customers.repository.find_customer`). A merged-away profile is
     followed to the one it joined (one more primary-key read per merge, rarely any).
     """
-    connection = session.connection()
     values = list({identifier, identifier.strip().lower()})
-    row = connection.execute(_LIVE, {"identifier": identifier, "values": values}).first()
+    row = reader.first(_LIVE, identifier=identifier, values=values)
     seen: set[str] = set()
     while row is not None and row[2] and row[1] not in seen and len(seen) < MAX_MERGE_DEPTH:
         seen.add(row[1])
-        row = connection.execute(_CUSTOMER, {"identifier": row[2]}).first()
+        row = reader.first(_CUSTOMER, identifier=row[2])
     return None if row is None else str(row[1])
 
 
-def purchases_of(session: Session, customer_ids: Collection[str]) -> list[tuple[str, datetime]]:
+def purchases_of(reader: Reader, customer_ids: Collection[str]) -> list[tuple[str, datetime]]:
     """(sku, placed_at) of one person's completed product lines, oldest first (one query)."""
-    rows = session.connection().execute(_PURCHASES, {"customer_ids": list(customer_ids)})
-    return [(sku, placed_at) for sku, placed_at in rows]
+    return [
+        (sku, placed_at)
+        for sku, placed_at in reader.all(_PURCHASES, customer_ids=list(customer_ids))
+    ]
 
 
 def visitor_keys(
-    session: Session, customer_ids: Collection[str], anonymous_id: str | None
+    reader: Reader, customer_ids: Collection[str], anonymous_id: str | None
 ) -> list[tuple[str, str]]:
     """(kind, value) of the userIds and anonymousIds the visitor's events carry: the
     profiles' identities (one query on ``identities.customer_id``) and ``anonymous_id``
     itself (events arrive before an identity links it to a profile)."""
     keys: list[tuple[str, str]] = []
     if customer_ids:
-        rows = session.connection().execute(_KEYS, {"customer_ids": list(customer_ids)})
+        rows = reader.all(_KEYS, customer_ids=list(customer_ids))
         keys = [(kind, value) for kind, value in rows if kind in EVENT_KEYS]
     if anonymous_id and ("anonymous_id", anonymous_id) not in keys:
         keys.append(("anonymous_id", anonymous_id))
@@ -202,7 +215,7 @@ def visitor_keys(
 
 
 @cache
-def _per_key(kinds: tuple[str, ...], what: str, limit: int) -> Any:
+def _per_key(kinds: tuple[str, ...], what: str, limit: int) -> ReadStatement:
     """One statement: per identifier (bound as ``k0``, ``k1``...), its newest ``limit``
     matching events, for one shape of identifiers (built once per shape).
 
@@ -224,33 +237,33 @@ def _per_key(kinds: tuple[str, ...], what: str, limit: int) -> Any:
             .subquery()
         )
         parts.append(select(*part.c))
-    return parts[0] if len(parts) == 1 else union_all(*parts)
+    return ReadStatement(parts[0] if len(parts) == 1 else union_all(*parts))
 
 
-def _newest(session: Session, keys: Sequence[tuple[str, str]], what: str, limit: int) -> list[Any]:
+def _newest(reader: Reader, keys: Sequence[tuple[str, str]], what: str, limit: int) -> list[Any]:
     statement = _per_key(tuple(kind for kind, _ in keys), what, limit)
     params = {f"k{n}": value for n, (_, value) in enumerate(keys)}
-    rows = {row[0]: row for row in session.connection().execute(statement, params)}
+    rows = {row[0]: row for row in reader.all(statement, **params)}
     return sorted(rows.values(), key=lambda row: (row[1], row[0]), reverse=True)[:limit]
 
 
 def recent_product_events(
-    session: Session, keys: Sequence[tuple[str, str]]
+    reader: Reader, keys: Sequence[tuple[str, str]]
 ) -> list[tuple[str, str, datetime]]:
     """(sku, kind, timestamp) of the visitor's last :data:`RECENT_EVENTS` views and adds,
     newest first (one query)."""
     if not keys:
         return []
     return [
-        (str(sku), kind, ts) for _, ts, sku, kind in _newest(session, keys, "recent", RECENT_EVENTS)
+        (str(sku), kind, ts) for _, ts, sku, kind in _newest(reader, keys, "recent", RECENT_EVENTS)
     ]
 
 
-def latest_source(session: Session, keys: Sequence[tuple[str, str]]) -> str | None:
+def latest_source(reader: Reader, keys: Sequence[tuple[str, str]]) -> str | None:
     """The traffic source (utm source) of the visitor's latest event that has one."""
     if not keys:
         return None
-    rows = _newest(session, keys, "source", 1)
+    rows = _newest(reader, keys, "source", 1)
     return str(rows[0][2]) if rows else None
 
 

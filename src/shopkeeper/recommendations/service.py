@@ -28,8 +28,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy.orm import Session
 
+from shopkeeper.db import Reader
 from shopkeeper.errors import Invalid
 from shopkeeper.recommendations import repository
 from shopkeeper.recommendations.history import visitor_history
@@ -176,10 +176,10 @@ class RecommendationService:
             )
         model = self.model()
         config = self.rules[placement]
-        with self.shop.db.sessions() as session:
-            visitor = Visitor(session, customer, anonymous_id)
+        with self.shop.db.reading() as reader:
+            visitor = Visitor(reader, customer, anonymous_id)
             request = Request(placement, visitor, product, tuple(cart or ()), k)
-            strategy, proposal = getattr(self, f"_{placement}")(session, model, request)
+            strategy, proposal = getattr(self, f"_{placement}")(reader, model, request)
             bought = visitor.purchases if config.exclude_bought else []
         context = RuleContext(
             viewing=product,
@@ -303,12 +303,12 @@ class RecommendationService:
 
     # --- placements: each returns (strategy, proposal) ----------------------------------------
 
-    def _for_you(self, session: Session, model: ModelVersion, request: Request) -> Proposal:
+    def _for_you(self, reader: Reader, model: ModelVersion, request: Request) -> Proposal:
         """The benchmarked ``for_you`` blend (``model.for_you``) on the visitor's purchases and
         this session's views and adds (:mod:`.history`)."""
         visitor = request.visitor
         if not visitor.known:
-            return self._trending(session, model, request)
+            return self._trending(reader, model, request)
         blend = model.for_you
         history = visitor_history(model, visitor.purchases, visitor.recent, self.shop.clock.now())
         if blend is None or history.empty:
@@ -331,7 +331,7 @@ class RecommendationService:
         strategy = "personalised+session" if visitor.recent else "personalised"
         return strategy, Ranked(items, scores, reason)
 
-    def _cart(self, session: Session, model: ModelVersion, request: Request) -> Proposal:
+    def _cart(self, reader: Reader, model: ModelVersion, request: Request) -> Proposal:
         in_cart = [model.index[s] for s in request.cart if s in model.index]
         viewed = [model.index[s] for s, _, _ in request.visitor.recent if s in model.index]
         parts = [
@@ -344,11 +344,11 @@ class RecommendationService:
             if items
         ]
         if not parts:
-            return self._trending(session, model, request)
+            return self._trending(reader, model, request)
         stacked = [item for _, items, _ in parts for item in items]
         blend = _Blend.of(parts, sources=list(range(len(stacked))))
         if not blend.items.size:
-            return self._trending(session, model, request)
+            return self._trending(reader, model, request)
         cart_rows = 2 * len(in_cart)
 
         def reason(item: int) -> str:
@@ -363,14 +363,14 @@ class RecommendationService:
         strategy = "cart_complements+session" if viewed else "cart_complements"
         return strategy, Ranked(blend.items, blend.scores, reason)
 
-    def _also_bought(self, session: Session, model: ModelVersion, request: Request) -> Proposal:
-        return self._item_row(session, model, request, ("also_bought",))
+    def _also_bought(self, reader: Reader, model: ModelVersion, request: Request) -> Proposal:
+        return self._item_row(reader, model, request, ("also_bought",))
 
-    def _bought_together(self, session: Session, model: ModelVersion, request: Request) -> Proposal:
-        return self._item_row(session, model, request, ("bought_together", "also_bought"))
+    def _bought_together(self, reader: Reader, model: ModelVersion, request: Request) -> Proposal:
+        return self._item_row(reader, model, request, ("bought_together", "also_bought"))
 
     def _item_row(
-        self, session: Session, model: ModelVersion, request: Request, sources: tuple[str, ...]
+        self, reader: Reader, model: ModelVersion, request: Request, sources: tuple[str, ...]
     ) -> Proposal:
         item = model.index.get(str(request.product))
         if item is not None:
@@ -385,9 +385,9 @@ class RecommendationService:
                     )
                     strategy = "association" if source == "bought_together" else "also_bought"
                     return strategy, Ranked(items, scores, text)
-        return self._similar(session, model, request)
+        return self._similar(reader, model, request)
 
-    def _similar(self, session: Session, model: ModelVersion, request: Request) -> Proposal:
+    def _similar(self, reader: Reader, model: ModelVersion, request: Request) -> Proposal:
         sku = str(request.product)
         item = model.index.get(sku)
         if item is not None:
@@ -395,16 +395,16 @@ class RecommendationService:
             behaviour = bool(model.ranked.has_also_bought[item])
             strategy = "content+behaviour" if behaviour else "content"
             return strategy, Ranked(items, scores, f"similar to {model.title(item)}")
-        row = repository.product(session, sku)
+        row = repository.product(reader, sku)
         if row is None:
-            return self._trending(session, model, request)
+            return self._trending(reader, model, request)
         title, category, brand, price_tier = row
         content = ItemContent(category, brand, price_tier, title=title)
         vector = content_vector(content, model)
         items, scores = ranked(np.asarray((model.features @ vector.T).toarray()).ravel())
         return "content", Ranked(items, scores, f"similar to {title or sku}")
 
-    def _trending(self, session: Session, model: ModelVersion, request: Request) -> Proposal:
+    def _trending(self, reader: Reader, model: ModelVersion, request: Request) -> Proposal:
         visitor = request.visitor
         lists = model.ranked
         viewed = model.index.get(str(request.product))
@@ -443,7 +443,7 @@ class RecommendationService:
 
         return "category_bestsellers", Ranked(items, values, reason)
 
-    def _recently_viewed(self, session: Session, model: ModelVersion, request: Request) -> Proposal:
+    def _recently_viewed(self, reader: Reader, model: ModelVersion, request: Request) -> Proposal:
         seen: dict[str, None] = {}
         for sku, _, _ in request.visitor.recent:
             seen.setdefault(sku, None)
@@ -454,7 +454,7 @@ class RecommendationService:
             out.append(replace(base, score=1.0 / (rank + 1), reason="you viewed this recently"))
         return "recently_viewed", out
 
-    def _buy_again(self, session: Session, model: ModelVersion, request: Request) -> Proposal:
+    def _buy_again(self, reader: Reader, model: ModelVersion, request: Request) -> Proposal:
         now = self.shop.clock.now()
         counts = Counter(sku for sku, _ in request.visitor.purchases)
         last = {sku: placed_at for sku, placed_at in request.visitor.purchases}
