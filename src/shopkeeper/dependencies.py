@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from shopkeeper.application import Shopkeeper
 from shopkeeper.auth.service import Principal
@@ -46,6 +48,43 @@ def _requires(scope: str):  # type: ignore[no-untyped-def]
 
     dependency.__name__ = f"requires_{scope}"
     return dependency
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def query_of(model: type[M]) -> Any:
+    """A dependency reading the query string into ``model`` with one validation.
+
+    For hot read routes: FastAPI's per-parameter path costs ~0.2 ms for six parameters, as much
+    as a precomputed recommendation. Errors are FastAPI's (422, ``query.<name>``); give the
+    route ``openapi_extra=query_openapi(model)`` so the schema still lists the parameters.
+    """
+
+    async def dependency(request: Request) -> M:
+        try:
+            return model.model_validate(dict(request.query_params))
+        except ValidationError as exc:
+            errors = [{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]
+            raise RequestValidationError(errors) from None
+
+    dependency.__name__ = f"query_of_{model.__name__}"
+    return Depends(dependency)
+
+
+def query_openapi(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI ``parameters`` of a :func:`query_of` model."""
+    schema = model.model_json_schema(by_alias=True)
+    required = set(schema.get("required", ()))
+    parameters = []
+    for name, field in schema["properties"].items():
+        field = dict(field)
+        described = {"description": field.pop("description")} if "description" in field else {}
+        field.pop("title", None)
+        parameters.append(
+            {"name": name, "in": "query", "required": name in required, "schema": field} | described
+        )
+    return {"parameters": parameters}
 
 
 ShopDep = Annotated[Shopkeeper, Depends(get_shop)]

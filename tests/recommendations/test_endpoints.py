@@ -95,3 +95,16 @@ def test_train_every_retrains_on_schedule(
     assert waits == [300.0, 300.0]
     assert result.output.count("is live") == 2
     assert store.recommendations.model().version.startswith("v000002-")
+
+
+def test_the_schema_lists_the_query_parameters(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/v1/recommendations"]["get"]
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    assert list(parameters) == ["placement", "customer", "anonymousId", "product", "cart", "k"]
+    assert parameters["placement"]["required"] is True
+    assert parameters["k"]["schema"] == {
+        "default": 10,
+        "maximum": 100,
+        "minimum": 1,
+        "type": "integer",
+    }

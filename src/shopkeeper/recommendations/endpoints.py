@@ -14,32 +14,34 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
-from shopkeeper.dependencies import ReadKey, ShopDep
-from shopkeeper.recommendations.schemas import Recommendations
+from shopkeeper.dependencies import ReadKey, ShopDep, query_of, query_openapi
+from shopkeeper.recommendations.schemas import RecommendationQuery, Recommendations
 from shopkeeper.responses import JSONBody
 
 router = APIRouter(prefix="/v1/recommendations", tags=["recommendations"])
 
 
-@router.get("", response_model=Recommendations, response_class=JSONBody)
+@router.get(
+    "",
+    response_model=Recommendations,
+    response_class=JSONBody,
+    openapi_extra=query_openapi(RecommendationQuery),
+)
 async def recommendations(
     shop: ShopDep,
     _key: ReadKey,
-    placement: Annotated[str, Query(max_length=40)],
-    customer: Annotated[str | None, Query(max_length=320)] = None,
-    anonymous_id: Annotated[str | None, Query(alias="anonymousId", max_length=320)] = None,
-    product: Annotated[str | None, Query(max_length=100)] = None,
-    cart: Annotated[
-        str | None, Query(max_length=5000, description="Skus, comma-separated.")
-    ] = None,
-    k: Annotated[int, Query(ge=1, le=100)] = 10,
+    query: Annotated[RecommendationQuery, query_of(RecommendationQuery)],
 ) -> JSONBody:
     """Items for a placement (for_you, also_bought, bought_together, similar, trending,
     recently_viewed, buy_again, cart), each with a reason, and the strategy that chose them."""
-    skus = [s.strip() for s in cart.split(",") if s.strip()] if cart else None
     result = shop.recommendations.recommend(
-        placement, customer=customer, anonymous_id=anonymous_id, product=product, cart=skus, k=k
+        query.placement,
+        customer=query.customer,
+        anonymous_id=query.anonymous_id,
+        product=query.product,
+        cart=query.cart_skus(),
+        k=query.k,
     )
     return JSONBody(result.model_dump())

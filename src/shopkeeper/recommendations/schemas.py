@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 PLACEMENTS = (
     "for_you",
@@ -14,6 +14,24 @@ PLACEMENTS = (
     "buy_again",
     "cart",
 )
+
+
+class RecommendationQuery(BaseModel):
+    """The query of ``GET /v1/recommendations``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    placement: str = Field(max_length=40, description=f"One of {', '.join(PLACEMENTS)}.")
+    customer: str | None = Field(
+        None, max_length=320, description="Customer id or any identifier (userId, e-mail...)."
+    )
+    anonymous_id: str | None = Field(None, alias="anonymousId", max_length=320)
+    product: str | None = Field(None, max_length=100, description="The product being viewed.")
+    cart: str | None = Field(None, max_length=5000, description="Skus, comma-separated.")
+    k: int = Field(10, ge=1, le=100, description="How many items.")
+
+    def cart_skus(self) -> list[str] | None:
+        return [s.strip() for s in self.cart.split(",") if s.strip()] if self.cart else None
 
 
 class RecommendedItem(BaseModel):
