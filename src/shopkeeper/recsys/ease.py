@@ -66,7 +66,9 @@ class Ease(ScoringRecommender):
         return np.array(self.weights[item], dtype=np.float64)
 
     def _similar_block(self, rows: IntArray, columns: IntArray) -> FloatArray:
-        return np.asarray(self.weights[np.ix_(rows, columns)], dtype=np.float64)
+        return np.asarray(
+            self.weights[rows[:, None], columns], dtype=np.float64
+        )  # not np.ix_: 5× the cost
 
     def state(self) -> dict[str, Any]:
         return {"weights": self.weights}
