@@ -148,13 +148,13 @@ class Blend(ScoringRecommender):
         half_life = self.config.recency_half_life_days
         if session is None and (half_life is None or query.age_days is None):
             return query
-        history = sp.csr_matrix(query.history, dtype=np.float64)
+        history = _csr(query.history)
         weights = np.ones(history.nnz)
         if half_life is not None and query.age_days is not None:
             weights = np.exp2(-query.age_days / half_life)
         decayed = sp.csr_matrix((weights, history.indices, history.indptr), shape=history.shape)
         if session is not None:
-            decayed = _maximum(decayed, sp.csr_matrix(session, dtype=np.float64))
+            decayed = _maximum(decayed, _csr(session))
         return Query(query.rows, decayed, query.interactions, weighted=True)
 
     def because(
@@ -255,8 +255,16 @@ def _maximum(a: Any, b: Any) -> Any:
     order = np.lexsort((-data, columns, rows))
     rows, columns, data = rows[order], columns[order], data[order]
     first = np.r_[True, (rows[1:] != rows[:-1]) | (columns[1:] != columns[:-1])]
-    indptr = np.r_[0, np.cumsum(np.bincount(rows[first], minlength=n))]
+    indptr = np.r_[0, np.cumsum(np.bincount(rows[first], minlength=n))].astype(a.indptr.dtype)
     return sp.csr_matrix((data[first], columns[first], indptr), shape=a.shape)
+
+
+def _csr(matrix: Any) -> Any:
+    """``matrix`` as a float64 CSR matrix; itself when it is one (scipy's constructor costs
+    more than a one-row serving history's maths)."""
+    if sp.isspmatrix_csr(matrix) and matrix.dtype == np.float64:
+        return matrix
+    return sp.csr_matrix(matrix, dtype=np.float64)
 
 
 def _normalise(scores: FloatArray) -> FloatArray:
