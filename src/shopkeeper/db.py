@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,7 @@ class Database:
     def plan(self, statement: ReadStatement, parameters: Mapping[str, Any]) -> _Plan:
         """The SQL and parameter layout of ``statement`` for this engine and these list
         lengths (compiled on first use)."""
-        key = (statement, tuple(len(parameters[name]) for name in statement.lists))
+        key = (statement, tuple(_bucket(len(parameters[name])) for name in statement.lists))
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plans[key] = _Plan.compile(statement, key[1], self.engine.dialect)
@@ -105,15 +105,27 @@ class Database:
 
 
 class ReadStatement:
-    """A column ``select`` for :meth:`Reader.all`, built once at import.
+    """A column ``select`` for :meth:`Reader.all` and :func:`read_rows`, built once at import.
 
-    List parameters are ``bindparam(name, expanding=True)`` and are passed as lists; the
-    statement is compiled once per list length (callers keep the lengths few).
+    List parameters are ``bindparam(name, expanding=True)``, named in ``lists`` and passed as
+    lists; the statement is compiled once per list length up to 8, then per power of two (a
+    longer list repeats its last value). ``row``, a ``NamedTuple`` class, shapes the rows.
     """
 
-    def __init__(self, statement: Select[Any] | Any, *, lists: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        statement: Select[Any] | Any,
+        *,
+        lists: tuple[str, ...] = (),
+        row: Callable[..., Any] | None = None,
+    ) -> None:
         self.statement = statement
         self.lists = lists
+        self.row = row
+
+
+def _bucket(size: int) -> int:
+    return size if size <= 8 else 1 << (size - 1).bit_length()
 
 
 @dataclass(frozen=True)
@@ -123,7 +135,11 @@ class _Plan:
     fixed: dict[str, Any]  # the statement's own literals, converted
     scalars: tuple[tuple[str, Callable[[Any], Any] | None], ...]
     lists: tuple[tuple[str, Callable[[Any], Any] | None], ...]
-    columns: tuple[Callable[[Any], Any] | None, ...] | None  # result conversions, if any
+    sizes: tuple[int, ...]  # the lists' lengths once padded
+    types: tuple[Any, ...]  # the columns' dialect types
+    dialect: Dialect
+    # per column, its result conversion (or None), from the first cursor's type codes
+    columns: list[tuple[Callable[[Any], Any] | None, ...] | None] = field(default_factory=list)
 
     @classmethod
     def compile(cls, statement: ReadStatement, arity: tuple[int, ...], dialect: Dialect) -> _Plan:
@@ -151,26 +167,37 @@ class _Plan:
             if name not in given:
                 process = convert(name)
                 fixed[name] = process(value) if process and value is not None else value
-        columns = tuple(
-            c.type.dialect_impl(dialect).result_processor(dialect, None)
-            for c in statement.statement.selected_columns
-        )
         return cls(
             sql=state.statement,
             names=tuple(state.positiontup) if state.positiontup else None,
             fixed=fixed,
             scalars=tuple((n, convert(n)) for n in scalars),
             lists=tuple((n, convert(n)) for n in statement.lists),
-            columns=columns if any(columns) else None,
+            sizes=arity,
+            types=tuple(c.type.dialect_impl(dialect) for c in statement.statement.selected_columns),
+            dialect=dialect,
         )
+
+    def conversions(self, description: Any) -> tuple[Callable[[Any], Any] | None, ...] | None:
+        """The result conversions, worked out once from the cursor's column type codes (some
+        depend on them, e.g. PostgreSQL's numerics)."""
+        if not self.columns:
+            found = tuple(
+                kind.result_processor(self.dialect, column[1])
+                for kind, column in zip(self.types, description, strict=True)
+            )
+            self.columns.append(found if any(found) else None)
+        return self.columns[0]
 
     def arguments(self, parameters: Mapping[str, Any]) -> Any:
         values = dict(self.fixed)
         for name, process in self.scalars:
             value = parameters[name]
             values[name] = process(value) if process and value is not None else value
-        for name, process in self.lists:
-            for i, value in enumerate(parameters[name], 1):
+        for (name, process), size in zip(self.lists, self.sizes, strict=True):
+            given = list(parameters[name])
+            given += given[-1:] * (size - len(given))
+            for i, value in enumerate(given, 1):
                 values[f"{name}_{i}"] = process(value) if process and value is not None else value
         if self.names is None:
             return values
@@ -191,19 +218,22 @@ class Reader:
         self.cursor = self.connection.cursor()
         self._sqlite = db.engine.dialect.name == "sqlite"
 
-    def all(self, statement: ReadStatement, **parameters: Any) -> list[tuple[Any, ...]]:
+    def all(self, statement: ReadStatement, **parameters: Any) -> list[Any]:
         plan = self.db.plan(statement, parameters)
         self.cursor.execute(plan.sql, plan.arguments(parameters))
-        rows: list[tuple[Any, ...]] = list(self.cursor.fetchall())
-        if plan.columns is None:
-            return rows
-        columns = plan.columns
-        return [
-            tuple(v if f is None or v is None else f(v) for f, v in zip(columns, row, strict=True))
-            for row in rows
-        ]
+        rows: list[Any] = list(self.cursor.fetchall())
+        columns = plan.conversions(self.cursor.description)
+        if columns is not None:
+            rows = [
+                tuple(
+                    v if f is None or v is None else f(v) for f, v in zip(columns, r, strict=True)
+                )
+                for r in rows
+            ]
+        shape = statement.row
+        return rows if shape is None else [shape(*r) for r in rows]
 
-    def first(self, statement: ReadStatement, **parameters: Any) -> tuple[Any, ...] | None:
+    def first(self, statement: ReadStatement, **parameters: Any) -> Any:
         rows = self.all(statement, **parameters)
         return rows[0] if rows else None
 
@@ -226,13 +256,24 @@ class Reader:
         self.connection.close()
 
 
-def read_rows(session: Session, statement: Any, parameters: dict[str, Any]) -> Any:
-    """Run a column ``select`` as ``session.execute`` would — pending changes are flushed
-    first, as autoflush does — but on the session's connection: plain rows without the ORM
-    layer's per-statement cost. ``statement`` is best built once,
-    with ``bindparam(..., expanding=True)`` for lists."""
-    session.flush()
-    return session.connection().execute(statement, parameters)
+#: Where a repository's read functions read from: the hot paths' reader or a unit of work.
+ReadSource = Session | Reader
+
+
+def read_rows(
+    source: ReadSource, statement: ReadStatement, parameters: dict[str, Any]
+) -> list[Any]:
+    """The rows of ``statement`` from a :class:`Reader` or from a session — as
+    ``session.execute`` would (pending changes flushed first, as autoflush does) but on the
+    session's connection, without the ORM layer's per-statement cost. Rows are shaped by
+    ``statement.row`` either way, so a repository function serves both: the hot read paths
+    with a reader, and services composing a read into a unit of work with its session."""
+    if isinstance(source, Reader):
+        return source.all(statement, **parameters)
+    source.flush()
+    rows = source.connection().execute(statement.statement, parameters)
+    shape = statement.row
+    return list(rows) if shape is None else [shape(*r) for r in rows]
 
 
 def _json_dumps(value: Any) -> str:

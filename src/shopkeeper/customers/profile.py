@@ -11,10 +11,14 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Row
-
 from shopkeeper.customers.affinities import Action, Interaction
-from shopkeeper.customers.repository import ConsentFacts, OrderFacts, ProductFacts
+from shopkeeper.customers.repository import (
+    ConsentFacts,
+    CustomerFacts,
+    EventFacts,
+    OrderFacts,
+    ProductFacts,
+)
 from shopkeeper.customers.schemas import (
     CONSENT_PURPOSES,
     Activity,
@@ -70,7 +74,7 @@ def consent_in_force(history: Sequence[ConsentFacts]) -> dict[str, ConsentState]
     return state
 
 
-def traits_of(customer: Customer) -> Traits:
+def traits_of(customer: Customer | CustomerFacts) -> Traits:
     """Traits exactly as given (Segment's camelCase accepted); nothing inferred."""
     raw: Mapping[str, Any] = customer.traits or {}
 
@@ -112,7 +116,7 @@ def interaction(at: datetime, action: Action, product: ProductFacts | None) -> I
 
 
 def activity_of(
-    customer: Customer, events: Sequence[Row[Any]], orders: Sequence[OrderFacts]
+    customer: Customer | CustomerFacts, events: Sequence[EventFacts], orders: Sequence[OrderFacts]
 ) -> tuple[Activity, list[Session]]:
     """Activity figures, plus every session, oldest first (for tenure and traffic)."""
     sessions = split_sessions(
@@ -167,7 +171,7 @@ def traffic_of(sessions: Sequence[Session]) -> Traffic:
     )
 
 
-def recent_of(events: Sequence[Row[Any]], products: Mapping[str, ProductFacts]) -> Recent:
+def recent_of(events: Sequence[EventFacts], products: Mapping[str, ProductFacts]) -> Recent:
     views: list[ProductView] = []
     searches: list[Search] = []
     for e in events:  # newest first

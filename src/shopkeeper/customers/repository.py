@@ -7,10 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Row, and_, bindparam, false, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
-from shopkeeper.db import read_rows
+from shopkeeper.db import Reader, ReadSource, ReadStatement, read_rows
 from shopkeeper.events.kinds import SYSTEM_KINDS
 from shopkeeper.models import Consent, Customer, Event, Identity, Merge, Order, OrderLine, Product
 
@@ -30,6 +30,46 @@ _BY_IDENTIFIER = (
     )
     .limit(1)
 )
+
+
+class CustomerFacts(NamedTuple):
+    """The customer columns a profile needs, read without the ORM (see :func:`customer_facts`)."""
+
+    id: str
+    email: str | None
+    traits: dict[str, Any]
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    merged_into_id: str | None
+
+
+_c = Customer.__table__.c
+_FACTS = (_c.id, _c.email, _c.traits, _c.first_seen_at, _c.last_seen_at, _c.merged_into_id)
+_FACTS_BY_ID = ReadStatement(select(*_FACTS).where(_c.id == bindparam("id")), row=CustomerFacts)
+_FACTS_BY_IDENTIFIER = ReadStatement(
+    select(*_FACTS)
+    .join(Identity.__table__, Identity.__table__.c.customer_id == _c.id)
+    .where(
+        Identity.__table__.c.value.in_(bindparam("values", expanding=True)),
+        Identity.__table__.c.kind.in_(LOOKUP_KINDS),
+    )
+    .limit(1),
+    lists=("values",),
+    row=CustomerFacts,
+)
+
+
+def customer_facts(reader: Reader, identifier: str) -> CustomerFacts | None:
+    """:func:`find_customer` on a reader: the same lookup and merge-following, as plain facts."""
+    customer = reader.first(_FACTS_BY_ID, id=identifier) if identifier.startswith("cus_") else None
+    if customer is None:
+        values = sorted({identifier, identifier.strip().lower()})
+        customer = reader.first(_FACTS_BY_IDENTIFIER, values=values)
+    seen: set[str] = set()
+    while customer is not None and customer.merged_into_id and customer.id not in seen:
+        seen.add(customer.id)
+        customer = reader.first(_FACTS_BY_ID, id=customer.merged_into_id)
+    return customer  # type: ignore[no-any-return]
 
 
 def find_customer(session: Session, identifier: str) -> Customer | None:
@@ -61,22 +101,23 @@ def identities_of(session: Session, customer_id: str) -> list[Identity]:
 MAX_MERGE_DEPTH = 1000
 
 
-_LOSERS = (
+_LOSERS = ReadStatement(
     select(Merge.loser_id)
     .where(Merge.winner_id.in_(bindparam("winners", expanding=True)), Merge.undone_at.is_(None))
-    .order_by(Merge.created_at, Merge.id)
+    .order_by(Merge.created_at, Merge.id),
+    lists=("winners",),
 )
 
 
-def merged_into(session: Session, customer_id: str) -> list[str]:
+def merged_into(session: ReadSource, customer_id: str) -> list[str]:
     """Ids of the profiles merged into ``customer_id``, directly or through a chain of merges,
     oldest merge first; undone merges are skipped."""
     found: list[str] = []
     frontier = [customer_id]
     seen = {customer_id}
     while frontier and len(found) < MAX_MERGE_DEPTH:
-        rows = read_rows(session, _LOSERS, {"winners": frontier}).scalars()
-        frontier = [loser for loser in rows if loser not in seen]
+        rows = read_rows(session, _LOSERS, {"winners": frontier})
+        frontier = [loser for (loser,) in rows if loser not in seen]
         seen.update(frontier)
         found.extend(frontier)
     return found
@@ -88,16 +129,17 @@ class IdentityFacts(NamedTuple):
     created_at: datetime
 
 
-def identities_of_all(session: Session, customer_ids: Sequence[str]) -> list[IdentityFacts]:
+def identities_of_all(session: ReadSource, customer_ids: Sequence[str]) -> list[IdentityFacts]:
     """Identities of several profiles (a customer and those merged into it), oldest first."""
-    rows = read_rows(session, _IDENTITIES, {"ids": list(customer_ids)})
-    return [IdentityFacts(*row) for row in rows]
+    return read_rows(session, _IDENTITIES, {"ids": list(customer_ids)})
 
 
-_IDENTITIES = (
+_IDENTITIES = ReadStatement(
     select(Identity.kind, Identity.value, Identity.created_at)
     .where(Identity.customer_id.in_(bindparam("ids", expanding=True)))
-    .order_by(Identity.created_at, Identity.id)
+    .order_by(Identity.created_at, Identity.id),
+    lists=("ids",),
+    row=IdentityFacts,
 )
 
 
@@ -129,9 +171,26 @@ PROFILE_EVENT_COLUMNS = (
 )
 
 
+class EventFacts(NamedTuple):
+    """The :data:`PROFILE_EVENT_COLUMNS` of one event."""
+
+    timestamp: datetime
+    kind: str
+    session_id: str | None
+    sku: str | None
+    query: str | None
+    channel: str | None
+    device_type: str | None
+    country: str | None
+    city: str | None
+    source: str | None
+    medium: str | None
+    traffic_channel: str | None
+
+
 def profile_events(
-    session: Session, user_ids: Sequence[str], anonymous_ids: Sequence[str], limit: int
-) -> list[Row[Any]]:
+    session: ReadSource, user_ids: Sequence[str], anonymous_ids: Sequence[str], limit: int
+) -> list[EventFacts]:
     """The newest ``limit`` events of these identifiers, newest first, profile columns only.
 
     Events Shopkeeper wrote itself (``SYSTEM_KINDS``: segment entered/exited) are left out:
@@ -145,21 +204,23 @@ def profile_events(
     if anonymous_ids:
         parameters["anonymous"] = list(anonymous_ids)
     statement = _PROFILE_EVENTS[(bool(user_ids), bool(anonymous_ids))]
-    return list(read_rows(session, statement, parameters))
+    return read_rows(session, statement, parameters)
 
 
-def _profile_events(users: bool, anonymous: bool) -> Any:
+def _profile_events(users: bool, anonymous: bool) -> ReadStatement:
     # as event_owner, with the lists as parameters
     terms: list[ColumnElement[bool]] = []
     if users:
         terms.append(Event.user_id.in_(bindparam("users", expanding=True)))
     if anonymous:
         terms.append(Event.anonymous_id.in_(bindparam("anonymous", expanding=True)))
-    return (
+    return ReadStatement(
         select(*PROFILE_EVENT_COLUMNS)
         .where(or_(*terms), Event.kind.not_in(SYSTEM_KINDS))
         .order_by(Event.timestamp.desc(), Event.id.desc())
-        .limit(bindparam("limit"))
+        .limit(bindparam("limit")),
+        lists=("users",) * users + ("anonymous",) * anonymous,
+        row=EventFacts,
     )
 
 
@@ -207,16 +268,17 @@ class OrderFacts(NamedTuple):
     refunded: Decimal | None
 
 
-def orders_of(session: Session, customer_ids: Sequence[str]) -> list[OrderFacts]:
+def orders_of(session: ReadSource, customer_ids: Sequence[str]) -> list[OrderFacts]:
     """Every order of these profiles, newest first."""
-    rows = read_rows(session, _ORDERS, {"ids": list(customer_ids)})
-    return [OrderFacts(*row) for row in rows]
+    return read_rows(session, _ORDERS, {"ids": list(customer_ids)})
 
 
-_ORDERS = (
+_ORDERS = ReadStatement(
     select(Order.id, Order.status, Order.channel, Order.placed_at, Order.total, Order.refunded)
     .where(Order.customer_id.in_(bindparam("ids", expanding=True)))
-    .order_by(Order.placed_at.desc(), Order.id.desc())
+    .order_by(Order.placed_at.desc(), Order.id.desc()),
+    lists=("ids",),
+    row=OrderFacts,
 )
 
 
@@ -226,17 +288,18 @@ class LineFacts(NamedTuple):
     is_product: bool
 
 
-def lines_of(session: Session, order_ids: Sequence[str]) -> list[LineFacts]:
+def lines_of(session: ReadSource, order_ids: Sequence[str]) -> list[LineFacts]:
     if not order_ids:
         return []
-    rows = read_rows(session, _LINES, {"ids": list(order_ids)})
-    return [LineFacts(*row) for row in rows]
+    return read_rows(session, _LINES, {"ids": list(order_ids)})
 
 
-_LINES = (
+_LINES = ReadStatement(
     select(OrderLine.order_id, OrderLine.sku, OrderLine.is_product)
     .where(OrderLine.order_id.in_(bindparam("ids", expanding=True)))
-    .order_by(OrderLine.order_id, OrderLine.position)
+    .order_by(OrderLine.order_id, OrderLine.position),
+    lists=("ids",),
+    row=LineFacts,
 )
 
 
@@ -250,18 +313,21 @@ class ProductFacts(NamedTuple):
     price_tier: str | None
 
 
-def products_by_sku(session: Session, skus: Iterable[str]) -> dict[str, ProductFacts]:
+def products_by_sku(session: ReadSource, skus: Iterable[str]) -> dict[str, ProductFacts]:
     """Catalog facts for ``skus`` in one query (unknown skus are simply absent)."""
     wanted = sorted(set(skus))
     if not wanted:
         return {}
-    rows = read_rows(session, _PRODUCTS, {"skus": wanted})
-    return {row.sku: ProductFacts(*row) for row in rows}
+    return {row.sku: row for row in read_rows(session, _PRODUCTS, {"skus": wanted})}
 
 
-_PRODUCTS = select(
-    Product.sku, Product.title, Product.category_path, Product.brand, Product.price_tier
-).where(Product.sku.in_(bindparam("skus", expanding=True)))
+_PRODUCTS = ReadStatement(
+    select(
+        Product.sku, Product.title, Product.category_path, Product.brand, Product.price_tier
+    ).where(Product.sku.in_(bindparam("skus", expanding=True))),
+    lists=("skus",),
+    row=ProductFacts,
+)
 
 
 class ConsentFacts(NamedTuple):
@@ -271,17 +337,18 @@ class ConsentFacts(NamedTuple):
     recorded_at: datetime
 
 
-def consents_of(session: Session, customer_ids: Sequence[str]) -> list[ConsentFacts]:
+def consents_of(session: ReadSource, customer_ids: Sequence[str]) -> list[ConsentFacts]:
     """Consent history of these profiles in the order it was written (the last row per purpose
     is in force). Ordered by row id, not ``recorded_at``: ingest records a late event's consent
     with the event's older timestamp, and the identity graph, which decides whether a change is
     a change, reads history in row order too; both must agree on what is in force."""
-    rows = read_rows(session, _CONSENTS, {"ids": list(customer_ids)})
-    return [ConsentFacts(*row) for row in rows]
+    return read_rows(session, _CONSENTS, {"ids": list(customer_ids)})
 
 
-_CONSENTS = (
+_CONSENTS = ReadStatement(
     select(Consent.purpose, Consent.granted, Consent.source, Consent.recorded_at)
     .where(Consent.customer_id.in_(bindparam("ids", expanding=True)))
-    .order_by(Consent.id)
+    .order_by(Consent.id),
+    lists=("ids",),
+    row=ConsentFacts,
 )

@@ -32,6 +32,7 @@ from shopkeeper.customers.profile import (
     traffic_of,
     traits_of,
 )
+from shopkeeper.customers.repository import CustomerFacts
 from shopkeeper.customers.schemas import (
     CONSENT_PURPOSES,
     Activity,
@@ -51,6 +52,7 @@ from shopkeeper.customers.schemas import (
     TrafficSource,
 )
 from shopkeeper.customers.tenure import TenureFacts, TenureRules, tenure_of
+from shopkeeper.db import ReadSource
 from shopkeeper.errors import Invalid, NotFound
 from shopkeeper.models import Consent, Customer
 
@@ -105,10 +107,16 @@ class CustomerService:
         """The 360° profile of the customer behind ``identifier`` (customer id, userId,
         anonymousId or e-mail). Events come from every identity of the customer and of the
         profiles merged into it; only the newest :data:`EVENT_WINDOW` are read."""
-        with self._read(session) as s:
-            return self._profile(s, self.get(s, identifier))
+        if session is not None:
+            return self._profile(session, self.get(session, identifier))
+        # the hot path: plain reads on a reader, no session or ORM objects
+        with self.db.reading() as reader:
+            customer = repository.customer_facts(reader, identifier)
+            if customer is None:
+                raise NotFound(f"no customer {identifier!r}", detail={"id": identifier})
+            return self._profile(reader, customer)
 
-    def _profile(self, s: Session, customer: Customer) -> Profile:
+    def _profile(self, s: ReadSource, customer: Customer | CustomerFacts) -> Profile:
         now = self.clock.now()
         merged = repository.merged_into(s, customer.id)
         ids = [customer.id, *merged]

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Row, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from shopkeeper.db import read_rows
+from shopkeeper.db import ReadStatement, read_rows
 from shopkeeper.identities.rules import Key
 from shopkeeper.models import Consent, Customer, Identity, Merge, Order
 
@@ -41,18 +41,22 @@ def identities_by_keys(session: Session, keys: Collection[Key]) -> list[Row[Any]
 
 # Batch reads built once, with expanding parameters (not rebuilt and hashed per chunk), run
 # through ``read_rows`` (plain rows, no ORM layer).
-_BY_KEYS = select(Identity.kind, Identity.value, Identity.customer_id).where(
-    Identity.kind.in_(bindparam("kinds", expanding=True)),
-    Identity.value.in_(bindparam("values", expanding=True)),
+_BY_KEYS = ReadStatement(
+    select(Identity.kind, Identity.value, Identity.customer_id).where(
+        Identity.kind.in_(bindparam("kinds", expanding=True)),
+        Identity.value.in_(bindparam("values", expanding=True)),
+    ),
+    lists=("kinds", "values"),
 )
 
 
-_LIVE_BY_EMAIL = (
+_LIVE_BY_EMAIL = ReadStatement(
     select(Customer.email, Customer.id)
     .where(
         Customer.email.in_(bindparam("emails", expanding=True)), Customer.merged_into_id.is_(None)
     )
-    .order_by(Customer.created_at, Customer.id)
+    .order_by(Customer.created_at, Customer.id),
+    lists=("emails",),
 )
 
 
@@ -83,10 +87,11 @@ def identities_of_customers(session: Session, ids: Collection[str]) -> list[Row[
     return found
 
 
-_OF_CUSTOMERS = (
+_OF_CUSTOMERS = ReadStatement(
     select(Identity.kind, Identity.value, Identity.customer_id)
     .where(Identity.customer_id.in_(bindparam("ids", expanding=True)))
-    .order_by(Identity.id)
+    .order_by(Identity.id),
+    lists=("ids",),
 )
 
 
@@ -100,10 +105,11 @@ def consents_of_customers(session: Session, ids: Collection[str]) -> list[Row[An
     return found
 
 
-_CONSENTS_OF = (
+_CONSENTS_OF = ReadStatement(
     select(Consent.id, Consent.customer_id, Consent.purpose, Consent.granted)
     .where(Consent.customer_id.in_(bindparam("ids", expanding=True)))
-    .order_by(Consent.id)
+    .order_by(Consent.id),
+    lists=("ids",),
 )
 
 
