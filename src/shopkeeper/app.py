@@ -18,11 +18,13 @@ from shopkeeper.ops.logging import log
 from shopkeeper.ops.metrics import Metrics
 from shopkeeper.responses import JSONBody
 
+#: Routers in matching order: FastAPI tries each included router's routes in turn, so the hot
+#: read paths (recommendations, then ingest and profiles) come first.
 ROUTERS = (
     "shopkeeper.recommendations.endpoints",
-    "shopkeeper.ops.endpoints",
     "shopkeeper.events.endpoints",
     "shopkeeper.customers.endpoints",
+    "shopkeeper.ops.endpoints",
     "shopkeeper.catalog.endpoints",
     "shopkeeper.privacy.endpoints",
     "shopkeeper.auth.endpoints",

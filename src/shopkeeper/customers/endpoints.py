@@ -14,16 +14,18 @@ from shopkeeper.customers.schemas import (
     Profile,
 )
 from shopkeeper.dependencies import AdminKey, ReadKey, ShopDep
-from shopkeeper.responses import JSONBody
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
 
 @router.get("/{identifier}", response_model=Profile)
-def get_profile(identifier: str, shop: ShopDep, _key: ReadKey) -> Response:
+async def get_profile(identifier: str, shop: ShopDep, _key: ReadKey) -> Response:
     """The 360° profile; ``identifier`` is a customer id, userId, anonymousId or e-mail."""
-    # The service built a valid Profile: serialise it once instead of re-validating it.
-    return JSONBody(shop.customers.profile(identifier).model_dump(mode="json"))
+    # On the event loop, as recommendations: a read is ~1-2 ms of CPU holding the GIL either
+    # way and the thread-pool hand-off cost as much again. The service built a valid Profile:
+    # Pydantic renders it to JSON once instead of FastAPI re-validating it.
+    profile = shop.customers.profile(identifier)
+    return Response(profile.__pydantic_serializer__.to_json(profile), media_type="application/json")
 
 
 @router.get("/{identifier}/events")
