@@ -222,14 +222,14 @@ class Reader:
         plan = self.db.plan(statement, parameters)
         self.cursor.execute(plan.sql, plan.arguments(parameters))
         rows: list[Any] = list(self.cursor.fetchall())
-        columns = plan.conversions(self.cursor.description)
-        if columns is not None:
-            rows = [
-                tuple(
-                    v if f is None or v is None else f(v) for f, v in zip(columns, r, strict=True)
-                )
-                for r in rows
-            ]
+        conversions = plan.conversions(self.cursor.description)
+        if conversions is not None and rows:
+            # column by column: one comprehension per converted column, not a generator per row
+            columns: list[Any] = list(zip(*rows, strict=True))
+            for n, convert in enumerate(conversions):
+                if convert is not None:
+                    columns[n] = [None if v is None else convert(v) for v in columns[n]]
+            rows = list(zip(*columns, strict=True))
         shape = statement.row
         return rows if shape is None else [shape(*r) for r in rows]
 
