@@ -327,3 +327,13 @@ def process_cpu_seconds(pid: int) -> float:
         fields = handle.read().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its children (uvicorn's worker processes)."""
+    total = process_cpu_seconds(pid)
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as handle:
+            children = handle.read().split()
+        total += sum(tree_cpu_seconds(int(child)) for child in children)
+    return total

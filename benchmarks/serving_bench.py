@@ -41,7 +41,7 @@ import httpx
 from sqlalchemy import func, select
 
 from benchmarks import loadgen
-from benchmarks.loadgen import Request, basic_auth, build_request, process_cpu_seconds
+from benchmarks.loadgen import Request, basic_auth, build_request, tree_cpu_seconds
 from benchmarks.stores import RESULTS, BenchStore, machine
 from shopkeeper.application import Shopkeeper
 from shopkeeper.models import Customer, Event, Identity, Order
@@ -178,15 +178,6 @@ def recommendation_reads(
             path += "&cart=" + quote(",".join(kwargs["cart"]))
         out.append(Request(build_request("GET", path, host=host, auth=auth)))
     return out
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds of a process and its children (uvicorn's worker processes)."""
-    total = process_cpu_seconds(pid)
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children = (task / "children").read_text().split()
-        total += sum(tree_cpu_seconds(int(child)) for child in children)
-    return total
 
 
 def over_http(
