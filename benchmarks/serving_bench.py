@@ -32,6 +32,7 @@ import json
 import os
 import random
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -296,7 +297,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "workers": args.workers,
         "in_process": rows,
         "http": http_rows,
-        "command": "python -m benchmarks.serving_bench " + " ".join(argv or []),
+        "command": "python -m benchmarks.serving_bench "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
     }
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"serving-{args.customers}{'-' + args.label if args.label else ''}.json"
