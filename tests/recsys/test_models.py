@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from shopkeeper.errors import Invalid
-from shopkeeper.recsys.base import top_k
+from shopkeeper.recsys.base import Query, top_k
 from shopkeeper.recsys.blend import Blend, BlendConfig
 from shopkeeper.recsys.content import ContentRecommender, ItemContent
 from shopkeeper.recsys.cooccurrence import CooccurrenceConfig, ItemKNN, prune_rows
@@ -116,6 +116,42 @@ def test_content_gives_new_products_neighbours() -> None:
     model = ContentRecommender(content).fit(x)
     items, _ = model.similar_items(x.item_index["p2"], 1)  # p2 was never bought
     assert items.tolist() == [x.item_index["p1"]]
+
+
+def test_content_dense_similarity_answers_as_the_sparse_products(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    x, content = checkerboard_content()
+    dense = ContentRecommender(content).fit(x)
+    monkeypatch.setattr("shopkeeper.recsys.content.DENSE_ITEMS", 0)  # a large catalogue
+    sparse = ContentRecommender(content).fit(x)
+    assert dense.similarity is not None
+    assert sparse.similarity is None
+    history = sp.csr_matrix(
+        np.array([[1.0, 0.0, 0.5, 0.0, 0.0, 2.0], [0.0, 1.0, 0.0, 0.0, 1.0, 0.0]])
+    )
+    query = Query(np.array([-1, -1]), history, x)
+    np.testing.assert_allclose(dense._scores(query), sparse._scores(query), atol=1e-12)
+    rows, columns = np.array([0, 2, 5]), np.array([1, 3])
+    np.testing.assert_allclose(
+        dense._similar_block(rows, columns), sparse._similar_block(rows, columns), atol=1e-12
+    )
+    np.testing.assert_allclose(dense._similar(4), sparse._similar(4), atol=1e-12)
+
+
+def checkerboard_content() -> tuple[Interactions, dict[str, ItemContent]]:
+    """Six products sharing categories, brands and title words in overlapping patterns."""
+    skus = [f"p{n}" for n in range(6)]
+    x = Interactions.from_events(["a", "b"], ["p0", "p1"], item_catalogue=skus)
+    content = {
+        sku: ItemContent(
+            category="Home > Kitchen" if n % 2 else "Garden",
+            brand=("Acme", "Zenith", "Acme")[n % 3],
+            title=("Steel kettle", "Teapot", "Hose", "Steel hose", "Pot", "Kettle")[n],
+        )
+        for n, sku in enumerate(skus)
+    }
+    return x, content
 
 
 def test_blend_puts_repeat_purchases_first_when_weighted() -> None:
