@@ -85,6 +85,7 @@ class GroupAffinity(ScoringRecommender):
         self.shares: FloatArray = np.zeros((0, 0))
         self.popularity: FloatArray = np.zeros(0)
         self._fields: list[tuple[IntArray, IntArray]] = []
+        self._grouped = False
 
     def _fit(self, interactions: Interactions) -> None:
         self.codes = group_codes(interactions.item_ids, self.catalogue, self.config.fields)
@@ -99,13 +100,16 @@ class GroupAffinity(ScoringRecommender):
         self._prepare()
 
     def _prepare(self) -> None:
-        """Per field: the grouped items and their codes."""
+        """Per field: the grouped items and their codes; whether any item is grouped."""
         self._fields = [(np.flatnonzero(c >= 0), c[c >= 0]) for c in self.codes]
+        self._grouped = bool((self.codes >= 0).any())
 
     def _scores(self, query: Query) -> FloatArray:
-        history = sp.csr_matrix(query.history)
+        history = query.history
+        if not (sp.isspmatrix_csr(history) or isinstance(history, sp.csr_array)):
+            history = sp.csr_matrix(history)
         n = history.shape[0]
-        if not (self.codes >= 0).any():
+        if not self._grouped:
             return np.zeros((n, self.n_items))
         scores = np.tile(self.popularity, (n, 1))
         prior = self.config.prior

@@ -68,11 +68,17 @@ class BuyAgain(ScoringRecommender):
 
     def signal(self, query: Query) -> FloatArray:
         """Dense repeat-purchase scores, 0 where never bought (the blend's input)."""
-        counts = sp.csr_matrix(query.history, dtype=np.float64, copy=True)
+        history = query.history
+        if not sp.isspmatrix_csr(history):
+            history = sp.csr_matrix(history, dtype=np.float64)
+        counts = np.asarray(history.data, dtype=np.float64)
         half_life = self.config.half_life_days
         if half_life is not None and query.age_days is not None:
-            counts.data *= np.exp2(-query.age_days / half_life)
-        scores = np.asarray(counts.toarray(), dtype=np.float64)
+            counts = counts * np.exp2(-query.age_days / half_life)
+        # scattered into a dense array directly: copying the CSR matrix cost more (one-row serving)
+        scores = np.zeros(history.shape)
+        rows = np.repeat(np.arange(history.shape[0]), np.diff(history.indptr))
+        np.add.at(scores, (rows, history.indices), counts)
         if self.propensity is not None:
             scores *= self.propensity
         return scores
