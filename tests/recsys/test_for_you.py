@@ -220,3 +220,53 @@ def test_session_weights_merge_by_maximum() -> None:
     merged = _maximum(a, b)
     np.testing.assert_array_equal(merged.toarray(), [[2.0, 0.0, 1.0], [0.0, 0.2, 0.7]])
     assert merged.has_sorted_indices
+
+
+def _because_one_by_one(
+    blend: Blend, history: sp.csr_matrix, parts: dict[str, np.ndarray], item: int, share: float
+) -> tuple[str, int | None]:
+    """The definition of :meth:`Blend.because`, item by item, as it read before explanations
+    were batched: the reference the batched explainer must agree with."""
+    values = {name: float(part[0, item]) for name, part in parts.items()}
+    neighbours = [n for n in parts if n in blend.components and blend.components[n].by_neighbours]
+    total = sum(max(v, 0.0) for v in values.values())
+    near = sum(max(values[n], 0.0) for n in neighbours)
+    if history.nnz and total > 0 and near >= share * total:
+        by_source = np.zeros(history.nnz)
+        for name in neighbours:
+            if values[name] <= 0:
+                continue
+            rows = history.indices
+            similar = blend.components[name]._similar_block(rows, np.array([item]))[:, 0]
+            lent = np.where(rows == item, 0.0, history.data * similar)
+            if lent.sum() > 0:
+                by_source += lent * values[name] / lent.sum()
+        if (by_source > 0).any():
+            source = int(history.indices[int(np.argmax(by_source))])
+            return max(neighbours, key=lambda n: values[n]), source
+    others = {n: v for n, v in values.items() if n not in neighbours} or values
+    return max(others, key=lambda n: others[n]), None
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_batched_explanations_agree_with_the_item_by_item_definition(seed: int) -> None:
+    board = checkerboard()
+    blend = for_you_blend(ForYouConfig(), content(), board.shape[1]).fit(board)
+    rng = np.random.default_rng(seed)
+    n_items = len(board.item_ids)
+    for share in (1 / 3, 0.1):
+        bought = rng.choice(n_items, size=int(rng.integers(1, 8)), replace=False)
+        history = sp.csr_matrix(
+            (rng.uniform(0.2, 2.0, bought.size), (np.zeros(bought.size, int), bought)),
+            shape=(1, n_items),
+        )
+        ages = rng.uniform(0, 200, history.nnz)
+        query = Query(np.array([-1]), history, board, age_days=ages)
+        inner = blend.component_query(query)
+        parts = blend.parts(query, inner=inner)
+        items = [int(i) for i in rng.choice(n_items, size=12, replace=False)]
+        batched = blend.because(query, items, parts, neighbour_share=share)
+        reference = [
+            _because_one_by_one(blend, inner.indicator(), parts, item, share) for item in items
+        ]
+        assert batched == reference

@@ -76,8 +76,7 @@ def serve_reuseport(workers: int, options: dict[str, Any]) -> None:
     port = reserved.getsockname()[1]
     context = multiprocessing.get_context("spawn")
     processes = [
-        context.Process(target=_worker, args=({**options, "port": port},))
-        for _ in range(workers)
+        context.Process(target=_worker, args=({**options, "port": port},)) for _ in range(workers)
     ]
     stopping = False
 

@@ -87,11 +87,13 @@ class Request:
 @dataclass(frozen=True)
 class Ranked:
     """A placement's proposal as arrays: model items best first, their scores, and the reason
-    (one text, or a function of the item called only for the items shown)."""
+    (one text, or a function of the item called only for the items shown; ``prepare``, if
+    given, is told those items first)."""
 
     items: Any
     scores: Any
     reason: Reason
+    prepare: Callable[[list[int]], None] | None = None
 
 
 Proposal = tuple[str, Ranked | list[Candidate]]
@@ -247,6 +249,8 @@ class RecommendationService:
             unpinned = ~np.isin(items, pinned)
             items, scores = items[unpinned], scores[unpinned]
         shown = _diverse(model, items, config, k)
+        if proposal.prepare is not None:
+            proposal.prepare([int(items[n]) for n in shown])
         pool = [
             _candidate(model, int(items[n]), float(scores[n]), proposal.reason, stock)
             for n in shown
@@ -329,7 +333,7 @@ class RecommendationService:
             return TERM_REASONS.get(term, "picked for you")
 
         strategy = "personalised+session" if visitor.recent else "personalised"
-        return strategy, Ranked(items, scores, reason)
+        return strategy, Ranked(items, scores, reason, explain.prepare)
 
     def _cart(self, reader: Reader, model: ModelVersion, request: Request) -> Proposal:
         in_cart = [model.index[s] for s in request.cart if s in model.index]
