@@ -75,7 +75,7 @@ class Database:
 
         Readers keep their DBAPI connection between uses (one per concurrent caller), so a
         request pays for neither a session, a pool checkout nor SQLAlchemy's execution layer:
-        ~25 µs per indexed query instead of ~150 µs on SQLite. Each use sees the last commit.
+        several times the SQLite work of an indexed query. Each use sees the last commit.
         """
         try:
             reader = self._idle.pop()

@@ -6,10 +6,10 @@ still serialises the commits (SQLite's write lock, taken with BEGIN IMMEDIATE, i
 not failed). Prometheus counters are per process in that mode.
 
 On Linux each worker listens on its own ``SO_REUSEPORT`` socket, so the kernel spreads new
-connections evenly over the workers. uvicorn's own workers share one socket, and uvloop accepts
-a whole burst of connections in whichever worker wakes first: a load generator's 16 keep-alive
-connections went 14 to one worker and 2 to the other, which queued at half the machine's
-capacity. Elsewhere (no ``SO_REUSEPORT`` balancing) uvicorn's workers are used.
+connections over the workers. uvicorn's own workers share one socket, and uvloop accepts a whole
+burst of connections in whichever worker wakes first: under a load generator's keep-alive
+connections one worker held most of them and queued while the other idled. Elsewhere (no
+``SO_REUSEPORT`` balancing) uvicorn's workers are used.
 """
 
 from __future__ import annotations
