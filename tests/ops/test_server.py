@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -90,3 +91,32 @@ def test_workers_die_with_a_killed_server(server: LiveServer) -> None:
     workers = _workers(live.process.pid)
     live.kill()  # SIGKILL: the parent cannot stop them itself
     assert _wait_gone(workers) == []
+
+
+def test_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "SHOPKEEPER_DATA_DIR": str(tmp_path), "SHOPKEEPER_WORKERS": "2"}
+        env.pop("SHOPKEEPER_DATABASE_URL", None)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "shopkeeper",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -72,7 +72,12 @@ def serve_reuseport(workers: int, options: dict[str, Any]) -> None:
     picks one for all) and receives no connections. It stops the workers on SIGINT/SIGTERM, and
     when one worker exits it stops the others; a worker dies with the parent even on SIGKILL.
     """
-    reserved = _socket(options["host"], options["port"])
+    try:
+        reserved = _socket(options["host"], options["port"])
+    except OSError as exc:
+        raise SystemExit(
+            f"cannot listen on {options['host']}:{options['port']}: {exc.strerror or exc}"
+        ) from None
     port = reserved.getsockname()[1]
     context = multiprocessing.get_context("spawn")
     processes = [
