@@ -19,6 +19,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def serve_command(port: int) -> list[str]:
+    """``shopkeeper serve`` on loopback ``port``, as a subprocess argument list."""
+    return [sys.executable, "-m", "shopkeeper", "serve", "--host", "127.0.0.1", "--port", str(port)]
+
+
 class LiveServer:
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.port = free_port()
@@ -30,16 +35,7 @@ class LiveServer:
     def start(self, timeout: float = 120) -> LiveServer:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "shopkeeper",
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                ],
+                serve_command(self.port),
                 env=self.env,
                 stdout=log,
                 stderr=log,

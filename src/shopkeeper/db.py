@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import Engine, create_engine, event
@@ -221,7 +221,7 @@ class Reader:
     def all(self, statement: ReadStatement, **parameters: Any) -> list[Any]:
         plan = self.db.plan(statement, parameters)
         self.cursor.execute(plan.sql, plan.arguments(parameters))
-        rows: list[Any] = list(self.cursor.fetchall())
+        rows = cast(list[Any], self.cursor.fetchall())  # DBAPI drivers return a list
         conversions = plan.conversions(self.cursor.description)
         if conversions is not None and rows:
             # column by column: one comprehension per converted column, not a generator per row

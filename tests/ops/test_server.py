@@ -16,7 +16,7 @@ import pytest
 
 from shopkeeper.application import Shopkeeper
 from shopkeeper.settings import Settings
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, serve_command
 
 pytestmark = [
     pytest.mark.slow,
@@ -101,16 +101,7 @@ def test_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
         env = {**os.environ, "SHOPKEEPER_DATA_DIR": str(tmp_path), "SHOPKEEPER_WORKERS": "2"}
         env.pop("SHOPKEEPER_DATABASE_URL", None)
         done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "shopkeeper",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
+            serve_command(port),
             env=env,
             capture_output=True,
             text=True,

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
-from shopkeeper.db import Reader, ReadSource, ReadStatement, read_rows
+from shopkeeper.db import ReadSource, ReadStatement, read_rows
 from shopkeeper.events.kinds import SYSTEM_KINDS
 from shopkeeper.models import Consent, Customer, Event, Identity, Merge, Order, OrderLine, Product
 
@@ -19,17 +19,8 @@ LOOKUP_KINDS = ("user_id", "anonymous_id", "email", "loyalty_id")
 
 
 # The hot reads of a profile are built once: SQLAlchemy then skips building and hashing the
-# statement on every request (a quarter of a profile read's CPU before), and ``expanding``
-# parameters take lists of any length. Column reads go through ``read_rows``.
-_BY_IDENTIFIER = (
-    select(Customer)
-    .join(Identity, Identity.customer_id == Customer.id)
-    .where(
-        Identity.value.in_(bindparam("values", expanding=True)),
-        Identity.kind.in_(LOOKUP_KINDS),
-    )
-    .limit(1)
-)
+# statement on every request, and ``expanding`` parameters take lists of any length. Column
+# reads go through ``read_rows`` (a reader on the hot paths, or the caller's session).
 
 
 class CustomerFacts(NamedTuple):
@@ -59,32 +50,31 @@ _FACTS_BY_IDENTIFIER = ReadStatement(
 )
 
 
-def customer_facts(reader: Reader, identifier: str) -> CustomerFacts | None:
-    """:func:`find_customer` on a reader: the same lookup and merge-following, as plain facts."""
-    customer = reader.first(_FACTS_BY_ID, id=identifier) if identifier.startswith("cus_") else None
+def customer_facts(source: ReadSource, identifier: str) -> CustomerFacts | None:
+    """The live customer behind ``identifier`` — a customer id, a userId, an anonymousId, an
+    e-mail or a loyalty id — as plain facts. A merged-away profile resolves to the profile it
+    joined."""
+
+    def first(statement: ReadStatement, **parameters: Any) -> CustomerFacts | None:
+        rows = read_rows(source, statement, parameters)
+        return rows[0] if rows else None
+
+    # Customer ids all start "cus_" (new_id), so other identifiers skip the primary-key probe.
+    customer = first(_FACTS_BY_ID, id=identifier) if identifier.startswith("cus_") else None
     if customer is None:
         values = sorted({identifier, identifier.strip().lower()})
-        customer = reader.first(_FACTS_BY_IDENTIFIER, values=values)
+        customer = first(_FACTS_BY_IDENTIFIER, values=values)
     seen: set[str] = set()
     while customer is not None and customer.merged_into_id and customer.id not in seen:
         seen.add(customer.id)
-        customer = reader.first(_FACTS_BY_ID, id=customer.merged_into_id)
-    return customer  # type: ignore[no-any-return]
+        customer = first(_FACTS_BY_ID, id=customer.merged_into_id)
+    return customer
 
 
 def find_customer(session: Session, identifier: str) -> Customer | None:
-    """The live customer behind ``identifier``: a customer id, a userId, an anonymousId,
-    an e-mail or a loyalty id. A merged-away profile resolves to the profile it joined."""
-    # Customer ids all start "cus_" (new_id), so other identifiers skip the primary-key probe.
-    customer = session.get(Customer, identifier) if identifier.startswith("cus_") else None
-    if customer is None:
-        values = sorted({identifier, identifier.strip().lower()})
-        customer = session.scalar(_BY_IDENTIFIER, {"values": values})
-    seen: set[str] = set()
-    while customer is not None and customer.merged_into_id and customer.id not in seen:
-        seen.add(customer.id)
-        customer = session.get(Customer, customer.merged_into_id)
-    return customer
+    """:func:`customer_facts` as the session's ORM object (for units of work that change it)."""
+    facts = customer_facts(session, identifier)
+    return None if facts is None else session.get(Customer, facts.id)
 
 
 def identities_of(session: Session, customer_id: str) -> list[Identity]:

@@ -83,22 +83,25 @@ def serve_reuseport(workers: int, options: dict[str, Any]) -> None:
     processes = [
         context.Process(target=_worker, args=({**options, "port": port},)) for _ in range(workers)
     ]
-    stopping = False
+    signalled = False
 
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
+    def terminate() -> None:
         for process in processes:
             if process.is_alive():
                 process.terminate()
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    def on_signal(*_: object) -> None:
+        nonlocal signalled
+        signalled = True
+        terminate()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         for process in processes:
             process.start()
         sentinels = {process.sentinel for process in processes}
         multiprocessing.connection.wait(sentinels)  # the first worker to exit ends the server
-        stop()
+        terminate()
         for process in processes:
             process.join()
     finally:
@@ -106,7 +109,7 @@ def serve_reuseport(workers: int, options: dict[str, Any]) -> None:
             signal.signal(sig, handler)
         reserved.close()
     failed = [p.exitcode for p in processes if p.exitcode not in (0, -signal.SIGTERM)]
-    if failed and not stopping:
+    if failed and not signalled:
         raise SystemExit(f"a server worker exited with {failed[0]}")
 
 

@@ -19,7 +19,12 @@ from typing import Any, NamedTuple
 from sqlalchemy import Row, and_, bindparam, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from shopkeeper.customers.repository import LOOKUP_KINDS, MAX_MERGE_DEPTH
+from shopkeeper.customers.repository import (
+    LOOKUP_KINDS,
+    MAX_MERGE_DEPTH,
+    ProductFacts,
+    products_by_sku,
+)
 from shopkeeper.db import Reader, ReadStatement
 from shopkeeper.models import Customer, Event, Identity, Order, OrderLine, Product
 
@@ -98,19 +103,9 @@ def catalog(session: Session) -> list[Row[Any]]:
     return list(session.execute(query.order_by(Product.sku)))
 
 
-_PRODUCT = ReadStatement(
-    select(Product.title, Product.category_path, Product.brand, Product.price_tier).where(
-        Product.sku == bindparam("sku")
-    )
-)
-
-
-def product(
-    reader: Reader, sku: str
-) -> tuple[str | None, str | None, str | None, str | None] | None:
-    """(title, category path, brand, price tier) of one product, or ``None``."""
-    row = reader.first(_PRODUCT, sku=sku)
-    return None if row is None else (row[0], row[1], row[2], row[3])
+def product(reader: Reader, sku: str) -> ProductFacts | None:
+    """Title, category path, brand and price tier of one product, or ``None``."""
+    return products_by_sku(reader, [sku]).get(sku)
 
 
 # --- serving: a few indexed queries per request, on a Reader -----------------------------------

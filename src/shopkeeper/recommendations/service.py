@@ -399,14 +399,13 @@ class RecommendationService:
             behaviour = bool(model.ranked.has_also_bought[item])
             strategy = "content+behaviour" if behaviour else "content"
             return strategy, Ranked(items, scores, f"similar to {model.title(item)}")
-        row = repository.product(reader, sku)
-        if row is None:
+        facts = repository.product(reader, sku)
+        if facts is None:
             return self._trending(reader, model, request)
-        title, category, brand, price_tier = row
-        content = ItemContent(category, brand, price_tier, title=title)
+        content = ItemContent(facts.category_path, facts.brand, facts.price_tier, title=facts.title)
         vector = content_vector(content, model)
         items, scores = ranked(np.asarray((model.features @ vector.T).toarray()).ravel())
-        return "content", Ranked(items, scores, f"similar to {title or sku}")
+        return "content", Ranked(items, scores, f"similar to {facts.title or sku}")
 
     def _trending(self, reader: Reader, model: ModelVersion, request: Request) -> Proposal:
         visitor = request.visitor

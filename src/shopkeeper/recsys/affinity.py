@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from shopkeeper.errors import Invalid
-from shopkeeper.recsys.base import Query, ScoringRecommender
+from shopkeeper.recsys.base import Query, ScoringRecommender, as_csr
 from shopkeeper.recsys.content import ItemContent
 from shopkeeper.recsys.interactions import FloatArray, IntArray, Interactions
 from shopkeeper.recsys.popularity import Popularity, PopularityConfig
@@ -105,9 +105,7 @@ class GroupAffinity(ScoringRecommender):
         self._grouped = bool((self.codes >= 0).any())
 
     def _scores(self, query: Query) -> FloatArray:
-        history = query.history
-        if not (sp.isspmatrix_csr(history) or isinstance(history, sp.csr_array)):
-            history = sp.csr_matrix(history)
+        history = as_csr(query.history)
         n = history.shape[0]
         if not self._grouped:
             return np.zeros((n, self.n_items))

@@ -67,6 +67,14 @@ class Recommender(Protocol):
         ...
 
 
+def as_csr(matrix: Any) -> Any:
+    """``matrix`` as a float64 CSR matrix; itself when it is one (scipy's constructor costs
+    more than a one-row serving history's maths)."""
+    if sp.isspmatrix_csr(matrix) and matrix.dtype == np.float64:
+        return matrix
+    return sp.csr_matrix(matrix, dtype=np.float64)
+
+
 class Query:
     """A batch of users as the models see it: fitted rows (``-1`` if none) and histories.
 

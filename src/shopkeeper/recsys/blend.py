@@ -38,7 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from shopkeeper.errors import Invalid
-from shopkeeper.recsys.base import Query, ScoringRecommender
+from shopkeeper.recsys.base import Query, ScoringRecommender, as_csr
 from shopkeeper.recsys.interactions import FloatArray, Interactions
 from shopkeeper.recsys.repeat import BuyAgain, BuyAgainConfig
 
@@ -148,13 +148,13 @@ class Blend(ScoringRecommender):
         half_life = self.config.recency_half_life_days
         if session is None and (half_life is None or query.age_days is None):
             return query
-        history = _csr(query.history)
+        history = as_csr(query.history)
         weights = np.ones(history.nnz)
         if half_life is not None and query.age_days is not None:
             weights = np.exp2(-query.age_days / half_life)
         decayed = sp.csr_matrix((weights, history.indices, history.indptr), shape=history.shape)
         if session is not None:
-            decayed = _maximum(decayed, _csr(session))
+            decayed = _maximum(decayed, as_csr(session))
         return Query(query.rows, decayed, query.interactions, weighted=True)
 
     def because(
@@ -294,14 +294,6 @@ def _maximum(a: Any, b: Any) -> Any:
     first = np.r_[True, (rows[1:] != rows[:-1]) | (columns[1:] != columns[:-1])]
     indptr = np.r_[0, np.cumsum(np.bincount(rows[first], minlength=n))].astype(a.indptr.dtype)
     return sp.csr_matrix((data[first], columns[first], indptr), shape=a.shape)
-
-
-def _csr(matrix: Any) -> Any:
-    """``matrix`` as a float64 CSR matrix; itself when it is one (scipy's constructor costs
-    more than a one-row serving history's maths)."""
-    if sp.isspmatrix_csr(matrix) and matrix.dtype == np.float64:
-        return matrix
-    return sp.csr_matrix(matrix, dtype=np.float64)
 
 
 def _normalise(scores: FloatArray) -> FloatArray:

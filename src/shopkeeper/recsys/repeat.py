@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from shopkeeper.errors import Invalid
-from shopkeeper.recsys.base import Query, ScoringRecommender
+from shopkeeper.recsys.base import Query, ScoringRecommender, as_csr
 from shopkeeper.recsys.interactions import FloatArray, Interactions
 
 __all__ = ["BuyAgain", "BuyAgainConfig", "repeat_propensity"]
@@ -68,10 +67,8 @@ class BuyAgain(ScoringRecommender):
 
     def signal(self, query: Query) -> FloatArray:
         """Dense repeat-purchase scores, 0 where never bought (the blend's input)."""
-        history = query.history
-        if not sp.isspmatrix_csr(history):
-            history = sp.csr_matrix(history, dtype=np.float64)
-        counts = np.asarray(history.data, dtype=np.float64)
+        history = as_csr(query.history)
+        counts = history.data
         half_life = self.config.half_life_days
         if half_life is not None and query.age_days is not None:
             counts = counts * np.exp2(-query.age_days / half_life)
