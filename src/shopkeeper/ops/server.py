@@ -28,6 +28,7 @@ from fastapi import FastAPI
 
 from shopkeeper.app import create_app
 from shopkeeper.application import Shopkeeper
+from shopkeeper.ops.http import CoalescingHttpTools
 from shopkeeper.ops.logging import configure_logging
 from shopkeeper.ops.runtime import tune_gc
 
@@ -54,6 +55,7 @@ def run(shop: Shopkeeper, *, host: str, port: int, workers: int | None = None) -
         "log_level": shop.settings.log_level,
         "access_log": False,
         "server_header": False,
+        "http": CoalescingHttpTools,
     }
     if workers == 1:
         uvicorn.run(create_app(shop), **options)
