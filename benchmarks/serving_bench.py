@@ -15,7 +15,10 @@ part of any figure). The model is trained once per store.
 1. In-process: ``recommend`` ``--calls`` times per placement with random known customers
    (userIds), products and carts; wall and CPU (``time.process_time``) per call. CPU ms per
    request is the figure that stays stable on a shared machine. ``--profile PLACEMENT`` prints
-   a pyinstrument profile of those calls.
+   a pyinstrument profile of those calls. The same calls are then sent through the whole ASGI
+   app in-process ("app CPU ms / request": middleware, routing, key check, rendering; no
+   server, no socket), so the three layers — service, framework, server and kernel — can be
+   told apart.
 2. Over HTTP: ``python -m shopkeeper serve`` on the store (``--workers`` processes), and
    ``benchmarks.loadgen`` in another process sending ``GET /v1/recommendations`` open-loop at
    each rate for ``--duration`` seconds per placement — latency from the *intended* send time,
@@ -169,16 +172,77 @@ def recommendation_reads(
     auth = basic_auth(key)
     out = []
     for _ in range(requests):
-        kwargs = arguments(placement, rng, users, skus)
-        path = (
-            f"/v1/recommendations?placement={placement}&k=10&customer={quote(kwargs['customer'])}"
-        )
-        if "product" in kwargs:
-            path += f"&product={quote(kwargs['product'])}"
-        if "cart" in kwargs:
-            path += "&cart=" + quote(",".join(kwargs["cart"]))
+        path = "/v1/recommendations?" + _query(placement, arguments(placement, rng, users, skus))
         out.append(Request(build_request("GET", path, host=host, auth=auth)))
     return out
+
+
+def _query(placement: str, kwargs: dict[str, Any]) -> str:
+    query = f"placement={placement}&k=10&customer={quote(kwargs['customer'])}"
+    if "product" in kwargs:
+        query += f"&product={quote(kwargs['product'])}"
+    if "cart" in kwargs:
+        query += "&cart=" + quote(",".join(kwargs["cart"]))
+    return query
+
+
+def through_app(
+    shop: Shopkeeper, key: str, users: list[str], skus: list[str], calls: int, seed: int
+) -> dict[str, float]:
+    """Per placement: CPU ms per request through the whole ASGI app (middleware, routing, key
+    check, validation, rendering) called in-process, with no server or socket: what the
+    framework adds to ``recommend``, apart from what uvicorn and the kernel add over HTTP."""
+    import asyncio
+
+    from shopkeeper.app import create_app
+
+    app = create_app(shop)
+    headers = [(b"host", b"bench"), (b"authorization", basic_auth(key).encode())]
+    statuses: dict[int, int] = {}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses[message["status"]] = statuses.get(message["status"], 0) + 1
+
+    def scope(query: str) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/v1/recommendations",
+            "raw_path": b"/v1/recommendations",
+            "root_path": "",
+            "query_string": query.encode(),
+            "headers": headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 80),
+        }
+
+    async def run() -> dict[str, float]:
+        out = {}
+        for placement in PLACEMENTS:
+            rng = random.Random(seed)
+            scopes = [
+                scope(_query(placement, arguments(placement, rng, users, skus)))
+                for _ in range(calls)
+            ]
+            for item in scopes[:20]:
+                await app(item, receive, send)
+            cpu = time.process_time()
+            for item in scopes:
+                await app(item, receive, send)
+            out[placement] = round((time.process_time() - cpu) * 1000 / calls, 3)
+        return out
+
+    figures = asyncio.run(run())
+    if set(statuses) != {200}:
+        raise SystemExit(f"the app answered {statuses} in-process")
+    return figures
 
 
 def over_http(
@@ -272,16 +336,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     try:
         users, skus = sample(shop, args.seed)
         rows = in_process(shop, users, skus, args.calls, args.seed, args.profile)
+        app_ms = through_app(shop, store.read_key, users, skus, args.calls, args.seed)
+        for row in rows:
+            row["app_cpu_ms"] = app_ms[row["placement"]]
     finally:
         shop.close()
     print(f"\n{json.dumps(info)}\n")
-    print("| placement | CPU ms / call | p50 ms | p99 ms | strategies |")
-    print("|---|---:|---:|---:|---|")
+    print("| placement | CPU ms / call | p50 ms | p99 ms | app CPU ms / request | strategies |")
+    print("|---|---:|---:|---:|---:|---|")
     for row in rows:
         strategies = ", ".join(f"{k} {v}" for k, v in sorted(row["strategies"].items()))
         print(
             f"| {row['placement']} | {row['cpu_ms']} | {row['p50_ms']} | {row['p99_ms']} "
-            f"| {strategies} |"
+            f"| {row['app_cpu_ms']} | {strategies} |"
         )
     http_rows: list[dict[str, Any]] = []
     if args.rates:

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_quick_run_reports_every_benchmark():
+def _run(*arguments: str) -> subprocess.CompletedProcess[str]:
     completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick"],
+        [sys.executable, "-m", *arguments],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -28,6 +28,11 @@ def test_quick_run_reports_every_benchmark():
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed
+
+
+def test_quick_run_reports_every_benchmark():
+    completed = _run("benchmarks", "--quick")
     assert "| benchmark | backend | figures |" in completed.stdout
     results = ROOT / "benchmarks" / "results"
     ingest = json.loads((results / "ingest-sqlite-quick.json").read_text())
@@ -40,6 +45,27 @@ def test_quick_run_reports_every_benchmark():
     profile = json.loads((results / "profile-sqlite-quick.json").read_text())
     assert profile["store_customers"] == 300
     assert profile["statuses"] == {"200": profile["requests"]}
+
+
+def test_serving_benchmark_measures_each_layer(tmp_path: Path):
+    """A small store through the serving benchmark: the service, the ASGI app in-process and
+    the real server, for every placement, all answered 200."""
+    _run(
+        "benchmarks.serving_bench",
+        *("--store-dir", str(tmp_path / "store"), "--customers", "400", "--days", "20"),
+        *("--calls", "5", "--rates", "50", "--duration", "1", "--label", "smoke"),
+    )
+    report = json.loads((ROOT / "benchmarks/results/serving-400-smoke.json").read_text())
+    assert [row["placement"] for row in report["in_process"]] == [
+        "also_bought",
+        "bought_together",
+        "similar",
+        "trending",
+        "for_you",
+        "cart",
+    ]
+    assert all(row["app_cpu_ms"] > 0 and row["cpu_ms"] > 0 for row in report["in_process"])
+    assert all(row["statuses"] == {"200": 50} for row in report["http"])
 
 
 def test_open_loop_charges_a_stall_to_the_requests_behind_it():
