@@ -51,8 +51,8 @@ class Settings(BaseSettings):
         ge=1,
         le=64,
         description="Server processes for `shopkeeper serve` (2 uses both cores of a small "
-        "machine for parsing; the store still commits one writer at a time). On Linux each has "
-        "its own SO_REUSEPORT socket, so connections spread evenly over them.",
+        "machine for parsing; the store still commits one writer at a time). The server process "
+        "deals the connections it accepts to them in turn, so each holds the same share.",
     )
     threads: int = Field(
         2,

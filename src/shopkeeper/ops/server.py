@@ -5,19 +5,24 @@ its own group-commit writer: parsing and validation then use every core, while t
 still serialises the commits (SQLite's write lock, taken with BEGIN IMMEDIATE, is waited for,
 not failed). Prometheus counters are per process in that mode.
 
-On Linux each worker listens on its own ``SO_REUSEPORT`` socket, so the kernel spreads new
-connections over the workers. uvicorn's own workers share one socket, and uvloop accepts a whole
-burst of connections in whichever worker wakes first: under a load generator's keep-alive
-connections one worker held most of them and queued while the other idled. Elsewhere (no
-``SO_REUSEPORT`` balancing) uvicorn's workers are used.
+On POSIX systems the parent process accepts the connections and hands them to the workers in
+turn (the accepted socket travels over a Unix socket pair, ``SCM_RIGHTS``), so every worker
+holds the same share of a client's keep-alive connections. Neither alternative balances:
+uvicorn's workers share one listening socket, and uvloop accepts a whole burst of connections in
+whichever worker wakes first (one worker held most of a load generator's connections and queued
+while the other idled); one ``SO_REUSEPORT`` socket per worker spreads connections by a hash,
+and 16 connections split 11/5 or worse in one run in five, which puts two thirds of the load on
+one worker. Elsewhere uvicorn's workers are used.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
+import itertools
 import multiprocessing
-import multiprocessing.connection
+import selectors
 import signal
 import socket
 import sys
@@ -61,30 +66,29 @@ def run(shop: Shopkeeper, *, host: str, port: int, workers: int | None = None) -
         uvicorn.run(create_app(shop), **options)
         return
     shop.close()
-    if sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT"):
-        serve_reuseport(workers, options)
+    if hasattr(socket, "send_fds"):
+        serve_balanced(workers, options)
     else:
         uvicorn.run(APP, factory=True, workers=workers, **options)
 
 
-def serve_reuseport(workers: int, options: dict[str, Any]) -> None:
-    """``workers`` processes, each with its own listening socket on the same address.
+def serve_balanced(workers: int, options: dict[str, Any]) -> None:
+    """``workers`` processes serving the connections this process accepts, dealt in turn.
 
-    The parent keeps one bound, non-listening socket of the group: it reserves the port (port 0
-    picks one for all) and receives no connections. It stops the workers on SIGINT/SIGTERM, and
-    when one worker exits it stops the others; a worker dies with the parent even on SIGKILL.
+    It stops the workers on SIGINT/SIGTERM, and when one worker exits it stops the others; a
+    worker dies with the parent even on SIGKILL.
     """
     try:
-        reserved = _socket(options["host"], options["port"])
+        listener = _socket(options["host"], options["port"])
+        listener.listen(BACKLOG)
     except OSError as exc:
         raise SystemExit(
             f"cannot listen on {options['host']}:{options['port']}: {exc.strerror or exc}"
         ) from None
-    port = reserved.getsockname()[1]
+    listener.setblocking(False)
     context = multiprocessing.get_context("spawn")
-    processes = [
-        context.Process(target=_worker, args=({**options, "port": port},)) for _ in range(workers)
-    ]
+    pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(workers)]
+    processes = [context.Process(target=_worker, args=(options, theirs)) for _, theirs in pairs]
     signalled = False
 
     def terminate() -> None:
@@ -101,35 +105,104 @@ def serve_reuseport(workers: int, options: dict[str, Any]) -> None:
     try:
         for process in processes:
             process.start()
-        sentinels = {process.sentinel for process in processes}
-        multiprocessing.connection.wait(sentinels)  # the first worker to exit ends the server
-        terminate()
+        for _, theirs in pairs:
+            theirs.close()
+        _deal(listener, [ours for ours, _ in pairs], [p.sentinel for p in processes])
+        terminate()  # the first worker to exit ends the server
         for process in processes:
             process.join()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        reserved.close()
+        listener.close()
+        for ours, _ in pairs:
+            ours.close()
     failed = [p.exitcode for p in processes if p.exitcode not in (0, -signal.SIGTERM)]
     if failed and not signalled:
         raise SystemExit(f"a server worker exited with {failed[0]}")
+
+
+def _deal(listener: socket.socket, channels: list[socket.socket], sentinels: list[int]) -> None:
+    """Accept connections and send each to the next worker, until a worker exits."""
+    turn = itertools.cycle(channels)
+    with selectors.DefaultSelector() as selector:
+        selector.register(listener, selectors.EVENT_READ)
+        for sentinel in sentinels:
+            selector.register(sentinel, selectors.EVENT_READ)
+        while True:
+            for key, _ in selector.select():
+                if key.fileobj is not listener:
+                    return
+                while True:
+                    try:
+                        connection, _ = listener.accept()
+                    except (BlockingIOError, InterruptedError):
+                        break
+                    except OSError:  # e.g. out of file descriptors: the client retries
+                        break
+                    with connection:
+                        socket.send_fds(next(turn), [b"c"], [connection.fileno()])
 
 
 def _socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     return sock
 
 
-def _worker(options: dict[str, Any]) -> None:
+def _worker(options: dict[str, Any], channel: socket.socket) -> None:
     _die_with_parent()
-    sock = _socket(options["host"], options["port"])
-    sock.listen(BACKLOG)
     config = uvicorn.Config(APP, factory=True, **options)
-    uvicorn.Server(config).run(sockets=[sock])
+    HandedServer(config, channel).run()
+
+
+class HandedServer(uvicorn.Server):
+    """A uvicorn server that listens on no socket: it serves the accepted connections its
+    parent sends over ``channel``, and stops when the parent closes it."""
+
+    def __init__(self, config: uvicorn.Config, channel: socket.socket) -> None:
+        super().__init__(config)
+        self.channel = channel
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await self.lifespan.startup()
+        if self.lifespan.should_exit:
+            sys.exit(3)  # uvicorn's STARTUP_FAILURE
+        config, loop = self.config, asyncio.get_running_loop()
+
+        def create_protocol() -> asyncio.Protocol:
+            return config.http_protocol_class(  # type: ignore[call-arg]
+                config=config,
+                server_state=self.server_state,
+                app_state=self.lifespan.state,
+                _loop=loop,
+            )
+
+        def receive() -> None:
+            try:
+                message, fds, _, _ = socket.recv_fds(self.channel, 1024, 256)
+            except BlockingIOError:
+                return
+            if not message:  # the parent is gone
+                loop.remove_reader(self.channel.fileno())
+                self.should_exit = True
+                return
+            for fd in fds:
+                loop.create_task(
+                    loop.connect_accepted_socket(create_protocol, socket.socket(fileno=fd))
+                )
+
+        self.servers = []
+        self.channel.setblocking(False)
+        loop.add_reader(self.channel.fileno(), receive)
+        self.started = True
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().remove_reader(self.channel.fileno())
+        await super().shutdown(sockets)
 
 
 def _die_with_parent() -> None:
