@@ -254,6 +254,7 @@ def over_http(
 ) -> list[dict[str, Any]]:
     """Open-loop load per placement and rate on the real server."""
     server = store.start()
+    print(f"page cache (MB): {store.page_cache}", flush=True)
     rows = []
     try:
         headers = {"Authorization": basic_auth(store.read_key)}
@@ -364,6 +365,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "workers": args.workers,
         "in_process": rows,
         "http": http_rows,
+        "page_cache": store.page_cache,
         "command": "python -m benchmarks.serving_bench "
         + " ".join(argv if argv is not None else sys.argv[1:]),
     }

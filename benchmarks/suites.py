@@ -248,6 +248,7 @@ def profile(options: Options) -> dict[str, Any]:
         and load["store_customers"] >= 100_000
         and load["store_events"] >= 2_000_000,
         "warmup": f"{int(rate * 2)} reads (not counted)",
+        "page_cache": store.page_cache,
         **load,
         **_summary(result),
     }

@@ -93,7 +93,6 @@ def test_workers_die_with_a_killed_server(server: LiveServer) -> None:
     assert _wait_gone(workers) == []
 
 
-
 def test_a_crashed_worker_stops_the_server_with_an_error(server: LiveServer) -> None:
     live = server.start()
     assert live.process is not None
@@ -102,6 +101,7 @@ def test_a_crashed_worker_stops_the_server_with_an_error(server: LiveServer) -> 
     assert live.process.wait(timeout=30) != 0
     assert _wait_gone(workers) == []
     assert "a server worker exited with -9" in server.log_path.read_text()
+
 
 def test_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
     with socket.socket() as taken:
