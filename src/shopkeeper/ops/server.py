@@ -26,6 +26,7 @@ import selectors
 import signal
 import socket
 import sys
+import time
 from typing import Any
 
 import uvicorn
@@ -138,10 +139,14 @@ def _deal(listener: socket.socket, channels: list[socket.socket], sentinels: lis
                         connection, _ = listener.accept()
                     except (BlockingIOError, InterruptedError):
                         break
-                    except OSError:  # e.g. out of file descriptors: the client retries
+                    except OSError:  # e.g. out of file descriptors: wait, the client retries
+                        time.sleep(0.05)
                         break
                     with connection:
-                        socket.send_fds(next(turn), [b"c"], [connection.fileno()])
+                        try:
+                            socket.send_fds(next(turn), [b"c"], [connection.fileno()])
+                        except OSError:  # that worker is gone: the server stops
+                            return
 
 
 def _socket(host: str, port: int) -> socket.socket:
