@@ -85,6 +85,23 @@ def test_workers_each_take_half_of_the_connections(server: LiveServer) -> None:
     assert _wait_gone(workers) == []
 
 
+def test_dealt_connections_leave_no_descriptors_behind(server: LiveServer) -> None:
+    live = server.start()
+    try:
+        assert live.process is not None
+        parent = live.process.pid
+        workers = _workers(parent)
+        before = [len(os.listdir(f"/proc/{pid}/fd")) for pid in (parent, *workers)]
+        for _ in range(200):  # a new connection per request, closed by the client
+            with httpx.Client(base_url=live.url) as client:
+                assert client.get("/healthz").status_code == 200
+        time.sleep(0.5)
+        after = [len(os.listdir(f"/proc/{pid}/fd")) for pid in (parent, *workers)]
+        assert all(a <= b + 2 for a, b in zip(after, before, strict=True)), (before, after)
+    finally:
+        live.stop()
+
+
 def test_workers_die_with_a_killed_server(server: LiveServer) -> None:
     live = server.start()
     assert live.process is not None

@@ -170,6 +170,7 @@ class HandedServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, channel: socket.socket) -> None:
         super().__init__(config)
         self.channel = channel
+        self._taking: set[asyncio.Task[None]] = set()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await self.lifespan.startup()
@@ -185,19 +186,27 @@ class HandedServer(uvicorn.Server):
                 _loop=loop,
             )
 
+        async def serve(connection: socket.socket) -> None:
+            try:
+                await loop.connect_accepted_socket(create_protocol, connection)
+            except OSError:  # the client left before the connection was taken up
+                connection.close()
+
         def receive() -> None:
             try:
                 message, fds, _, _ = socket.recv_fds(self.channel, 1024, 256)
             except BlockingIOError:
                 return
+            except OSError:
+                message, fds = b"", []
             if not message:  # the parent is gone
                 loop.remove_reader(self.channel.fileno())
                 self.should_exit = True
                 return
             for fd in fds:
-                loop.create_task(
-                    loop.connect_accepted_socket(create_protocol, socket.socket(fileno=fd))
-                )
+                task = loop.create_task(serve(socket.socket(fileno=fd)))
+                self._taking.add(task)  # a reference, so the task is not collected early
+                task.add_done_callback(self._taking.discard)
 
         self.servers = []
         self.channel.setblocking(False)
