@@ -107,9 +107,9 @@ class BenchStore:
         a server that has been running finds them, and return the kernel's page-cache size
         (``Cached`` in ``/proc/meminfo``) before and after, in MB.
 
-        On the benchmark host the page cache stays near 3 GB with 20 GB free, and the serving
-        and profile stores are 2.3 and 2.6 GB: whichever store ran last was cached, and the
-        other one's reads went to disk in the middle of a latency run.
+        On the benchmark host something reclaims the page cache to about 3 GB with 20 GB free,
+        and the serving and profile stores are 2.3 and 2.6 GB: one was partly on disk, and its
+        reads went to disk in the middle of a latency run.
         """
         if self.backend != "sqlite":
             return {}
