@@ -31,6 +31,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import STARTUP_FAILURE
 
 from shopkeeper.app import create_app
 from shopkeeper.application import Shopkeeper
@@ -175,7 +176,7 @@ class HandedServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await self.lifespan.startup()
         if self.lifespan.should_exit:
-            sys.exit(3)  # uvicorn's STARTUP_FAILURE
+            sys.exit(STARTUP_FAILURE)
         config, loop = self.config, asyncio.get_running_loop()
 
         def create_protocol() -> asyncio.Protocol:
