@@ -229,6 +229,24 @@ def test_a_projector_process_applies_a_bulk_load(shop: Shopkeeper, settings: Set
         assert repository.position_of(session, NAME) == session.scalar(select(func.max(Event.id)))
 
 
+def test_a_batch_encoded_elsewhere_appends_like_ingest(shop: Shopkeeper) -> None:
+    """``encode`` (plain values: it crosses processes pickled) then ``append`` counts repeats,
+    rejects and replays as ``ingest`` does, and the projector applies the facts after."""
+    import pickle
+
+    batch = [order(1, "u-enc"), order(1, "u-enc"), {"type": "track"}, order(2, "u-enc")]
+    encoded = pickle.loads(pickle.dumps(shop.events.encode(batch)))
+    result = shop.events.append(encoded)
+    assert (result.accepted, result.duplicates) == (2, 1)
+    assert [(e.index, e.field) for e in result.errors] == [(2, "event")]
+    assert _count(shop, Order) == 0  # appended only
+    shop.events.projector.drain()
+    assert _count(shop, Order) == 2
+    again = shop.events.append(shop.events.encode(batch))
+    assert (again.accepted, again.duplicates) == (0, 3)
+    assert _count(shop, Event) == 2
+
+
 def test_the_background_projector_can_run_in_its_own_process(
     settings: Settings, shop: Shopkeeper
 ) -> None:

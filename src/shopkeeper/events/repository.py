@@ -21,39 +21,63 @@ _TIME = frozenset(c.name for c in Event.__table__.columns if isinstance(c.type, 
 
 
 def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """Insert events whose messageId is new; return the messageIds actually inserted.
+    """Insert events whose messageId is new; return the messageIds actually inserted."""
+    if not rows:
+        return set()
+    return insert_encoded(session, encode(session.get_bind().dialect.name, rows))
+
+
+def encode(dialect: str, rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    """Rows as the driver's parameters for ``dialect``, in :data:`COLUMNS` order.
 
     This is the ingest hot path, so rows go to the driver directly (SQLAlchemy's per-row
     parameter processing cost more than the insert itself). Values are converted exactly as
     the column types would convert them; ``tests/events`` reads them back through the ORM.
+    Plain values only, so a bulk load can encode in one process and append in another.
     """
-    if not rows:
+    if dialect == "sqlite":
+        return [_values(row, _sqlite_time, _json_text) for row in rows]
+    if dialect == "postgresql":
+        return [_values(row, _pg_time, _json_text) for row in rows]
+    raise NotImplementedError(f"no event writer for {dialect}")
+
+
+def insert_encoded(session: Session, encoded: Sequence[list[Any]]) -> set[str]:
+    """Insert :func:`encode`-d events whose messageId is new; the messageIds inserted."""
+    if not encoded:
         return set()
     connection = session.connection()
     raw = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
-        return _insert_postgresql(raw, rows)
+        return _insert_postgresql(raw, encoded)
     if connection.dialect.name == "sqlite":
-        return _insert_sqlite(raw, rows)
+        return _insert_sqlite(raw, encoded)
     raise NotImplementedError(f"no event writer for {connection.dialect.name}")
 
 
-def _insert_sqlite(raw: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
-    ids = [row["message_id"] for row in rows]
+#: Where the messageId is in an encoded row.
+MESSAGE_ID_AT = COLUMNS.index("message_id")
+
+
+def _insert_sqlite(raw: Any, encoded: Sequence[list[Any]]) -> set[str]:
+    ids = [values[MESSAGE_ID_AT] for values in encoded]
     existing: set[str] = set()
     for start in range(0, len(ids), 900):
         chunk = ids[start : start + 900]
         marks = ",".join("?" * len(chunk))
         cursor = raw.execute(f"SELECT message_id FROM events WHERE message_id IN ({marks})", chunk)  # noqa: S608
         existing.update(r[0] for r in cursor)
-    fresh = [row for row in rows if row["message_id"] not in existing]
+    if not existing:
+        fresh: Sequence[list[Any]] = encoded
+    else:
+        fresh = [values for values in encoded if values[MESSAGE_ID_AT] not in existing]
     if fresh:
         statement = (
             f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "  # noqa: S608
             "ON CONFLICT (message_id) DO NOTHING"
         )
-        raw.executemany(statement, [_values(row, _sqlite_time, _json_text) for row in fresh])
-    return {row["message_id"] for row in fresh}
+        raw.executemany(statement, fresh)
+    return {values[MESSAGE_ID_AT] for values in fresh}
 
 
 #: Taken by every transaction that appends events on PostgreSQL, so events commit in id order
@@ -61,7 +85,7 @@ def _insert_sqlite(raw: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
 APPEND_LOCK = 0x5348_4F50  # "SHOP"
 
 
-def _insert_postgresql(raw: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
+def _insert_postgresql(raw: Any, encoded: Sequence[list[Any]]) -> set[str]:
     raw.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
     marks = ", ".join("CAST(%s AS jsonb)" if name in _JSON else "%s" for name in COLUMNS)
     statement = (
@@ -70,9 +94,7 @@ def _insert_postgresql(raw: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
     )
     inserted: set[str] = set()
     with raw.cursor() as cursor:
-        cursor.executemany(
-            statement, [_values(row, _pg_time, _json_text) for row in rows], returning=True
-        )
+        cursor.executemany(statement, encoded, returning=True)
         while True:
             found = cursor.fetchone()
             if found:

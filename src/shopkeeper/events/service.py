@@ -46,6 +46,20 @@ class IngestResult:
 
 
 @dataclass
+class Encoded:
+    """A batch validated and encoded for the store (:meth:`EventService.encode`).
+
+    Plain values only, so a bulk load can validate and encode on one core (the simulator's
+    process) while another process appends (:meth:`EventService.append`).
+    """
+
+    rows: list[list[Any]]
+    errors: list[EventError]
+    #: Events whose messageId came earlier in the same batch (stored once).
+    repeated: int = 0
+
+
+@dataclass
 class Parsed:
     """A request body turned into events ready to store, plus the ones rejected."""
 
@@ -190,11 +204,9 @@ class EventService:
         ``project=False`` only appends (a bulk load whose facts a
         :class:`~shopkeeper.events.projector.ProjectorProcess` applies alongside).
         """
-        prepared, errors = self.prepare_all(payloads, received_at or self.shop.clock.now())
         if not project:
-            accepted, duplicates = self._store_groups([prepared], project=False)[0]
-            self._count(accepted, duplicates, len(errors))
-            return IngestResult(accepted, duplicates, errors)
+            return self.append(self.encode(payloads, received_at))
+        prepared, errors = self.prepare_all(payloads, received_at or self.shop.clock.now())
         if self.writer.running:
             accepted, duplicates = self.writer.submit(prepared).result()
         else:
@@ -203,6 +215,24 @@ class EventService:
             self.projector.drain()
         self._count(accepted, duplicates, len(errors))
         return IngestResult(accepted, duplicates, errors)
+
+    def encode(self, payloads: Sequence[Any], received_at: datetime | None = None) -> Encoded:
+        """Validate ``payloads`` as :meth:`ingest` does and encode them for :meth:`append`."""
+        prepared, errors = self.prepare_all(payloads, received_at or self.shop.clock.now())
+        unique = _unique([prepared])
+        rows = repository.encode(self.shop.db.dialect, unique)
+        return Encoded(rows, errors, len(prepared) - len(unique))
+
+    def append(self, encoded: Encoded) -> IngestResult:
+        """Append an :meth:`encode`-d batch (new messageIds only) without applying its facts:
+        the projector applies them, as on the background schedule."""
+        inserted = self._insert(encoded.rows, project=False)
+        if inserted:
+            self.projector.notify()
+        accepted = len(inserted)
+        duplicates = len(encoded.rows) - accepted + encoded.repeated
+        self._count(accepted, duplicates, len(encoded.errors))
+        return IngestResult(accepted, duplicates, encoded.errors)
 
     def record_outcome(self, accepted: int, duplicates: int, rejected: int) -> None:
         self._count(accepted, duplicates, rejected)
@@ -261,19 +291,28 @@ class EventService:
 
     def _append(self, groups: Sequence[Sequence[Row]], *, project: bool) -> set[str]:
         """Append the new events of several requests in one transaction (applying their facts
-        too when ``project``: the inline schedule); the messageIds actually stored."""
+        too when ``project``: the inline schedule); the messageIds actually stored. Rows are
+        encoded before the transaction, so SQLite's write lock is held only to insert."""
+        return self._insert(repository.encode(self.shop.db.dialect, _unique(groups)), project)
+
+    def _insert(self, encoded: list[list[Any]], project: bool) -> set[str]:
         with self.shop.metrics.commit_seconds.time(), self.shop.db.transaction() as session:
-            seen: set[str] = set()
-            unique: list[Row] = []
-            for group in groups:
-                for row in group:
-                    if row["message_id"] not in seen:
-                        seen.add(row["message_id"])
-                        unique.append(row)
-            inserted = repository.insert_new(session, unique)
+            inserted = repository.insert_encoded(session, encoded)
             if inserted and project:
                 self.projector.apply_pending(session)
         return inserted
+
+
+def _unique(groups: Sequence[Sequence[Row]]) -> list[Row]:
+    """The rows of ``groups`` with the first of each messageId only."""
+    seen: set[str] = set()
+    unique: list[Row] = []
+    for group in groups:
+        for row in group:
+            if row["message_id"] not in seen:
+                seen.add(row["message_id"])
+                unique.append(row)
+    return unique
 
 
 def _with_defaults(item: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:

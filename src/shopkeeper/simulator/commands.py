@@ -27,6 +27,8 @@ from shopkeeper.simulator.truth import write_truth
 
 if TYPE_CHECKING:
     from shopkeeper.application import Shopkeeper
+    from shopkeeper.clock import Clock
+    from shopkeeper.settings import Settings
 
 CHUNK = 5000
 DAY_MS = 86_400_000
@@ -74,9 +76,10 @@ def simulate_to_store(
 
     Events are serialised and parsed again before ingest, so the store receives independent
     dicts exactly as from the wire (the generator shares read-only parts between events).
-    ``parallel`` runs the generator in one child process and the projector (facts and
-    triggers) in another while this one validates and appends, so a bulk load uses every
-    core; either way every fact is applied when this returns, and the events are the same.
+    ``parallel`` runs the generator in one child process, which also validates and encodes
+    the events (:meth:`~shopkeeper.events.service.EventService.encode`), and the projector
+    (facts and triggers) in another, while this one appends; so a bulk load uses every core.
+    Either way every fact is applied when this returns, and the store holds the same events.
     """
     from shopkeeper.catalog.schemas import ProductIn
     from shopkeeper.events.projector import ProjectorProcess
@@ -84,7 +87,10 @@ def simulate_to_store(
     config = SimulationConfig(customers, days, seed, start, products)
     summary = SimulationSummary()
     began = time.perf_counter()
-    stream = _streamed_in_child(config, truth_path) if parallel else _stream(config, truth_path)
+    if parallel:
+        stream = _streamed_in_child(config, truth_path, shop.settings, shop.clock)
+    else:
+        stream = _stream(config, truth_path)
     with ProjectorProcess(shop) if parallel else nullcontext() as child:
         for message in stream:
             if message[0] == "products":
@@ -92,13 +98,17 @@ def simulate_to_store(
                 with shop.db.transaction() as session:
                     shop.catalog.upsert(session, items, partial=False)
                 summary.products = len(items)
-            elif message[0] == "events":
-                day, data = message[1]
-                if child is not None:
-                    child.check()
-                chunk = orjson.loads(data)
-                result = shop.events.ingest(chunk, project=not parallel)
-                summary.events += len(chunk)
+            elif message[0] in ("events", "encoded"):
+                if message[0] == "events":  # validated here, facts applied as they are stored
+                    day, data = message[1]
+                    chunk = orjson.loads(data)
+                    count, result = len(chunk), shop.events.ingest(chunk)
+                else:  # validated by the generator's process; the projector process applies
+                    day, count, encoded = message[1]
+                    if child is not None:
+                        child.check()
+                    result = shop.events.append(encoded)
+                summary.events += count
                 summary.accepted += result.accepted
                 summary.duplicates += result.duplicates
                 summary.rejected += len(result.errors)
@@ -140,8 +150,9 @@ def truth_of_customers(shop: Shopkeeper, people: Iterable[dict[str, Any]]) -> di
     return {cid: rows[next(iter(ids))] for cid, ids in found.items() if len(ids) == 1}
 
 
-#: What the generator hands over, in order: ("products", catalog dicts), then
-#: ("events", (simulated day, JSON array of a chunk)) per chunk, then ("truth", files written).
+#: What the generator hands over, in order: ("products", catalog dicts), then per chunk
+#: ("events", (simulated day, JSON array of a chunk)) or, validated and encoded in the
+#: generator's process, ("encoded", (simulated day, events, Encoded)); then ("truth", files).
 Message = tuple[str, Any]
 
 
@@ -153,27 +164,44 @@ def _stream(config: SimulationConfig, truth_path: Path) -> Iterator[Message]:
     yield "truth", write_truth(sim.truth(), truth_path)
 
 
-def _produce(config: SimulationConfig, truth_path: Path, queue: Any) -> None:
-    """Child process: the generator's messages into ``queue`` (bounded: it waits for ingest)."""
+def _produce(
+    config: SimulationConfig, truth_path: Path, queue: Any, settings: Settings, clock: Clock
+) -> None:
+    """Child process: the generator's messages into ``queue`` (bounded: it waits for ingest),
+    each chunk validated and encoded as the store's ingest would (same code, this core)."""
+    from shopkeeper.application import Shopkeeper
+    from shopkeeper.db import Database
     from shopkeeper.ops.runtime import tune_gc
 
     tune_gc()
+    shop = Shopkeeper(settings=settings, db=Database(settings), clock=clock)
     try:
-        for message in _stream(config, truth_path):
-            queue.put(message)
+        for kind, body in _stream(config, truth_path):
+            if kind == "events":
+                day, data = body
+                chunk = orjson.loads(data)  # independent dicts, exactly as from the wire
+                queue.put(("encoded", (day, len(chunk), shop.events.encode(chunk))))
+            else:
+                queue.put((kind, body))
     except BaseException as exc:
         queue.put(("error", f"{type(exc).__name__}: {exc}"))
         raise
+    finally:
+        shop.close()
 
 
-def _streamed_in_child(config: SimulationConfig, truth_path: Path) -> Iterator[Message]:
+def _streamed_in_child(
+    config: SimulationConfig, truth_path: Path, settings: Settings, clock: Clock
+) -> Iterator[Message]:
     import multiprocessing
     import queue as queues
 
     context = multiprocessing.get_context("spawn")
     channel = context.Queue(maxsize=4)
     process = context.Process(
-        target=_produce, args=(config, truth_path, channel), name="shopkeeper-simulator"
+        target=_produce,
+        args=(config, truth_path, channel, settings, clock),
+        name="shopkeeper-simulator",
     )
     process.start()
     try:
