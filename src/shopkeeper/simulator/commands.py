@@ -7,6 +7,7 @@ The store path goes through the same doors as a real shop: the catalog through
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
@@ -174,6 +175,10 @@ def _produce(
     from shopkeeper.ops.runtime import tune_gc
 
     tune_gc()
+    if hasattr(os, "nice"):
+        # The generator has slack (it runs ahead into a bounded queue); the projector is the
+        # load's critical path, so when the two want the same core the projector gets it.
+        os.nice(5)
     shop = Shopkeeper(settings=settings, db=Database(settings), clock=clock)
     try:
         for kind, body in _stream(config, truth_path):
