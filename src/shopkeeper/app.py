@@ -37,8 +37,12 @@ ROUTERS = (
 )
 
 
-def create_app(shop: Shopkeeper) -> FastAPI:
-    """Build the API around an opened :class:`Shopkeeper` (its store already migrated)."""
+def create_app(shop: Shopkeeper, *, projector: bool = True) -> FastAPI:
+    """Build the API around an opened :class:`Shopkeeper` (its store already migrated).
+
+    ``projector=False`` for all but one worker of a server: one projector per store is enough
+    (two would read and plan the same batches, and on the background schedule each would take
+    a core of its own)."""
     import importlib
 
     @asynccontextmanager
@@ -46,7 +50,7 @@ def create_app(shop: Shopkeeper) -> FastAPI:
         # sync routes and dependencies run in anyio's thread pool (40 threads by default)
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = shop.settings.threads
-        shop.events.start()
+        shop.events.start(projector=projector)
         try:
             yield
         finally:

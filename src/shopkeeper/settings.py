@@ -52,7 +52,8 @@ class Settings(BaseSettings):
         le=64,
         description="Server processes for `shopkeeper serve` (2 uses both cores of a small "
         "machine for parsing; the store still commits one writer at a time). The server process "
-        "deals the connections it accepts to them in turn, so each holds the same share.",
+        "deals the connections it accepts to them in turn, so each holds the same share; the "
+        "first of them runs the projector.",
     )
     threads: int = Field(
         2,

@@ -107,6 +107,41 @@ def test_dealt_connections_leave_no_descriptors_behind(server: LiveServer) -> No
         live.stop()
 
 
+def test_one_worker_runs_the_projector_for_all(tmp_path: Path) -> None:
+    """Background projection in a process of its own: the first worker starts it, the other
+    only appends, and the events both take in are applied."""
+    settings = Settings(data_dir=tmp_path / "data", log_json=False)
+    shop = Shopkeeper.open(settings)
+    shop.migrate()
+    key = shop.keys.create("write").secret
+    env = {
+        "SHOPKEEPER_DATA_DIR": str(settings.data_dir),
+        "SHOPKEEPER_WORKERS": "2",
+        "SHOPKEEPER_PROJECTION": "background",
+        "SHOPKEEPER_PROJECTOR": "process",
+    }
+    live = LiveServer(env, tmp_path / "server.log").start()
+    try:
+        assert live.process is not None
+        workers = _workers(live.process.pid)
+        clients = [httpx.Client(base_url=live.url, auth=(key, "")) for _ in range(4)]
+        for n, client in enumerate(clients):  # dealt in turn: two connections per worker
+            batch = [
+                {"type": "identify", "userId": f"u-{n}-{i}", "messageId": f"m-{n}-{i}"}
+                for i in range(5)
+            ]
+            assert client.post("/v1/batch", json={"batch": batch}).status_code == 200
+            client.close()
+        assert sorted(len(_workers(pid)) for pid in workers) == [0, 1]
+        deadline = time.monotonic() + 30
+        while shop.events.projector.lag() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert shop.events.projector.lag() == 0
+    finally:
+        live.stop()
+        shop.close()
+
+
 def test_workers_die_with_a_killed_server(server: LiveServer) -> None:
     live = server.start()
     assert live.process is not None

@@ -82,9 +82,11 @@ class EventService:
         )
 
     # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, *, projector: bool = True) -> None:
+        """Start the writer and, unless another process of the server runs it, the projector."""
         self.writer.start()
-        self.projector.start()
+        if projector:
+            self.projector.start()
 
     def stop(self) -> None:
         self.writer.stop()

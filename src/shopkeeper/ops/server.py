@@ -12,7 +12,8 @@ uvicorn's workers share one listening socket, and uvloop accepts a whole burst o
 whichever worker wakes first (one worker held most of a load generator's connections and queued
 while the other idled); one ``SO_REUSEPORT`` socket per worker spreads connections by a hash,
 and 16 connections split 11/5 or worse in one run in five, which puts two thirds of the load on
-one worker. Elsewhere uvicorn's workers are used.
+one worker. Elsewhere uvicorn's workers are used. Only the first of the dealt workers runs the
+projector (facts, triggers); the others append and leave the log to it.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ from shopkeeper.ops.logging import configure_logging
 from shopkeeper.ops.runtime import tune_gc
 
 APP = "shopkeeper.ops.server:app_from_environment"
+#: Whether this process's app runs the projector: :func:`_worker` clears it in all workers
+#: but the first, so a server of N workers runs one projector, not N.
+_PROJECTS = True
 #: Pending connections per worker socket (uvicorn's default).
 BACKLOG = 2048
 
@@ -48,7 +52,7 @@ def app_from_environment() -> FastAPI:
     """The app factory each worker process calls (settings from the environment)."""
     shop = Shopkeeper.open()
     configure_logging(shop.settings.log_level, json=shop.settings.log_json)
-    app = create_app(shop)
+    app = create_app(shop, projector=_PROJECTS)
     tune_gc()
     return app
 
@@ -90,7 +94,10 @@ def serve_balanced(workers: int, options: dict[str, Any]) -> None:
     listener.setblocking(False)
     context = multiprocessing.get_context("spawn")
     pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(workers)]
-    processes = [context.Process(target=_worker, args=(options, theirs)) for _, theirs in pairs]
+    processes = [
+        context.Process(target=_worker, args=(options, theirs, n == 0))
+        for n, (_, theirs) in enumerate(pairs)
+    ]
     signalled = False
 
     def terminate() -> None:
@@ -158,7 +165,9 @@ def _socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(options: dict[str, Any], channel: socket.socket) -> None:
+def _worker(options: dict[str, Any], channel: socket.socket, projects: bool) -> None:
+    global _PROJECTS
+    _PROJECTS = projects
     _die_with_parent()
     config = uvicorn.Config(APP, factory=True, **options)
     HandedServer(config, channel).run()
