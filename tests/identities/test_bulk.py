@@ -79,3 +79,10 @@ def test_five_thousand_observations_use_few_statements(
         )
         assert customer is not None
         assert customer.email == "p7@example.com"
+
+
+def test_a_fresh_customer_carries_every_customers_column() -> None:
+    """New profiles are plain values until stored; their row must be a whole ``customers`` row."""
+    from shopkeeper.identities.batch import Fresh
+
+    assert Fresh.__slots__ == tuple(c.name for c in Customer.__table__.columns)

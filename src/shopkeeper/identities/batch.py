@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import class_mapper as mapper_of
 
 from shopkeeper.identities import repository as repo
 from shopkeeper.identities import rules
@@ -38,9 +37,32 @@ Row = dict[str, Any]
 ConsentOrder = tuple[int, int]
 
 
+@dataclass(slots=True)
+class Fresh:
+    """A customer born in this batch, as plain values until it is stored: building an ORM
+    instance cost more than inserting its row (a batch of first-time visitors makes thousands).
+    The fields are the ``customers`` columns."""
+
+    id: str
+    created_at: datetime
+    updated_at: datetime
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    email: str | None = None
+    traits: dict[str, Any] = field(default_factory=dict)
+    merged_into_id: str | None = None
+
+    def row(self) -> Row:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def orm(self) -> Customer:
+        return Customer(**self.row())
+
+
 @dataclass(eq=False)
 class _Profile:
-    customer: Customer
+    #: A :class:`Fresh` customer while ``stored`` is False, the ORM row once it is stored.
+    customer: Customer | Fresh
     keys: set[Key] = field(default_factory=set)
     #: Identities this batch created for the profile (loaded ones are only in ``keys``).
     identities: list[Row] = field(default_factory=list)
@@ -112,15 +134,16 @@ class ObservationBatch:
         cost of a batch of first-time visitors.
         """
         if self.new_customers and final:
-            rows = [_values(p.customer, keep_id=True) for p in self.new_customers.values()]
+            rows = [_fresh(p).row() for p in self.new_customers.values()]
             table = Customer.__table__
             self.session.connection().execute(insert(table), rows)  # type: ignore[arg-type]
             self.new_customers.clear()
         elif self.new_customers:
-            self.session.add_all(p.customer for p in self.new_customers.values())
-            self.session.flush()
             for profile in self.new_customers.values():
+                profile.customer = _fresh(profile).orm()
                 profile.stored = True
+            self.session.add_all(_stored(p) for p in self.new_customers.values())
+            self.session.flush()
             self.new_customers.clear()
         # Core-style bulk inserts: the ORM would insert rows with autoincrement ids one by one
         # (to read each id back), and nothing here needs the new ids.
@@ -225,15 +248,8 @@ class ObservationBatch:
         profile = self.owner.get(key)
         if profile is not None:
             return profile
-        customer = Customer(
-            id=new_id("cus"),
-            created_at=ts,
-            updated_at=self.now,
-            first_seen_at=ts,
-            last_seen_at=ts,
-            email=None,
-            traits={},
-            merged_into_id=None,
+        customer = Fresh(
+            id=new_id("cus"), created_at=ts, updated_at=self.now, first_seen_at=ts, last_seen_at=ts
         )
         profile = _Profile(customer, stored=False)
         self.new_customers[customer.id] = profile
@@ -285,7 +301,7 @@ class ObservationBatch:
             self._settle(a)
             self._settle(b)
             self._flush()
-            self.graph.execute_merge(self.session, winner.customer, loser.customer, reason)
+            self.graph.execute_merge(self.session, _stored(winner), _stored(loser), reason)
         for key in loser.keys:
             self.owner[key] = winner
         winner.keys |= loser.keys
@@ -405,10 +421,11 @@ def _distinct(
     return kept, seen
 
 
-def _values(row: Customer, *, keep_id: bool = False) -> dict[str, Any]:
-    """The column values of a new row, for a bulk insert (the id is left to the database)."""
-    return {
-        attr.key: getattr(row, attr.key)
-        for attr in mapper_of(type(row)).column_attrs
-        if keep_id or attr.key != "id"
-    }
+def _fresh(profile: _Profile) -> Fresh:
+    assert isinstance(profile.customer, Fresh), "a stored profile has an ORM customer"
+    return profile.customer
+
+
+def _stored(profile: _Profile) -> Customer:
+    assert isinstance(profile.customer, Customer), "a new profile is stored by _flush first"
+    return profile.customer
