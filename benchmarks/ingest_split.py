@@ -58,7 +58,7 @@ def main() -> None:
         for batch in parsed:
             for row in batch.prepared:
                 row["message_id"] += f"-{attempt}"
-            service._store_groups([batch.prepared])
+            service._store_groups([service._encode(batch.prepared)])
         t3 = time.process_time()
         for step, seconds in (("decode", t1 - t0), ("validate+row", t2 - t1), ("append", t3 - t2)):
             best[step] = min(best.get(step, float("inf")), seconds / EVENTS * 1e6)

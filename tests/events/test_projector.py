@@ -50,7 +50,7 @@ def _store_only(shop: Shopkeeper, payloads: list[dict[str, Any]]) -> tuple[int, 
     """What the HTTP path does on the background schedule: append and acknowledge."""
     rows, errors = shop.events.prepare_all(payloads, shop.clock.now())
     assert not errors
-    return shop.events._store_groups([rows])[0]
+    return shop.events._store_groups([shop.events._encode(rows)])[0]
 
 
 def test_background_acknowledges_before_facts_then_applies_them_once(

@@ -23,6 +23,7 @@ from shopkeeper.errors import BadRequest, Invalid, PayloadTooLarge
 from shopkeeper.events import repository
 from shopkeeper.events.normalize import event_row
 from shopkeeper.events.projector import Projector
+from shopkeeper.events.repository import MESSAGE_ID_AT
 from shopkeeper.events.schemas import CALL_TYPES, EventError, Message
 from shopkeeper.events.writer import GroupCommitWriter
 from shopkeeper.ops.logging import log
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 
 #: An ``events`` row as :func:`~shopkeeper.events.normalize.event_row` builds it.
 Row = dict[str, Any]
+#: The same row encoded for the driver (:func:`~shopkeeper.events.repository.encode`): what
+#: the group-commit writer takes, so its thread does nothing but insert and commit.
+Values = list[Any]
 
 
 @dataclass
@@ -53,7 +57,7 @@ class Encoded:
     process) while another process appends (:meth:`EventService.append`).
     """
 
-    rows: list[list[Any]]
+    rows: list[Values]
     errors: list[EventError]
     #: Events whose messageId came earlier in the same batch (stored once).
     repeated: int = 0
@@ -74,7 +78,7 @@ class EventService:
         self.settings = shop.settings
         self.projector = Projector(shop, batch=shop.settings.projection_batch)
         self.projector.followers.append(self._react)
-        self.writer: GroupCommitWriter[Row, tuple[int, int]] = GroupCommitWriter(
+        self.writer: GroupCommitWriter[Values, tuple[int, int]] = GroupCommitWriter(
             self._store_groups,
             max_batch=shop.settings.writer_max_batch,
             max_wait=shop.settings.writer_max_wait_ms / 1000,
@@ -185,12 +189,16 @@ class EventService:
 
     # -- storing ---------------------------------------------------------------------------
     async def submit(self, prepared: list[Row]) -> tuple[int, int]:
-        """Store through the group-commit writer; returns (accepted, duplicates) once committed."""
+        """Store through the group-commit writer; returns (accepted, duplicates) once committed.
+
+        The rows are encoded here, in the request's thread, so the writer's thread (the one
+        every request waits for) only inserts and commits."""
         if not prepared:
             return 0, 0
+        encoded = self._encode(prepared)
         if not self.writer.running:
-            return await asyncio.to_thread(lambda: self._store_and_follow([prepared])[0])
-        return await asyncio.wrap_future(self.writer.submit(prepared))
+            return await asyncio.to_thread(lambda: self._store_and_follow([encoded])[0])
+        return await asyncio.wrap_future(self.writer.submit(encoded))
 
     def ingest(
         self,
@@ -209,10 +217,11 @@ class EventService:
         if not project:
             return self.append(self.encode(payloads, received_at))
         prepared, errors = self.prepare_all(payloads, received_at or self.shop.clock.now())
+        encoded = self._encode(prepared)
         if self.writer.running:
-            accepted, duplicates = self.writer.submit(prepared).result()
+            accepted, duplicates = self.writer.submit(encoded).result()
         else:
-            accepted, duplicates = self._store_and_follow([prepared])[0]
+            accepted, duplicates = self._store_and_follow([encoded])[0]
         if not self.inline:
             self.projector.drain()
         self._count(accepted, duplicates, len(errors))
@@ -221,9 +230,8 @@ class EventService:
     def encode(self, payloads: Sequence[Any], received_at: datetime | None = None) -> Encoded:
         """Validate ``payloads`` as :meth:`ingest` does and encode them for :meth:`append`."""
         prepared, errors = self.prepare_all(payloads, received_at or self.shop.clock.now())
-        unique = _unique([prepared])
-        rows = repository.encode(self.shop.db.dialect, unique)
-        return Encoded(rows, errors, len(prepared) - len(unique))
+        unique = _unique([self._encode(prepared)])
+        return Encoded(unique, errors, len(prepared) - len(unique))
 
     def append(self, encoded: Encoded) -> IngestResult:
         """Append an :meth:`encode`-d batch (new messageIds only) without applying its facts:
@@ -248,13 +256,16 @@ class EventService:
         if rejected:
             events.labels("rejected").inc(rejected)
 
-    def _store_and_follow(self, groups: Sequence[Sequence[Row]]) -> list[tuple[int, int]]:
+    def _encode(self, rows: Sequence[Row]) -> list[Values]:
+        return repository.encode(self.shop.db.dialect, rows)
+
+    def _store_and_follow(self, groups: Sequence[Sequence[Values]]) -> list[tuple[int, int]]:
         """Without the writer thread: store, then the after-commit work, in the caller's thread."""
         outcomes = self._store_groups(groups)
         self._after_commit(groups)
         return outcomes
 
-    def _after_commit(self, groups: Sequence[Sequence[Row]]) -> None:
+    def _after_commit(self, groups: Sequence[Sequence[Values]]) -> None:
         """Work that follows a committed batch, off the acknowledgement when the writer runs:
         whatever follows the facts the projector applied inline (triggers)."""
         self.projector.follow_up()
@@ -269,7 +280,7 @@ class EventService:
             log.exception("triggers failed for a committed batch")
 
     def _store_groups(
-        self, groups: Sequence[Sequence[Row]], *, project: bool = True
+        self, groups: Sequence[Sequence[Values]], *, project: bool = True
     ) -> list[tuple[int, int]]:
         """Write several requests' events in one transaction; (accepted, duplicates) each."""
         try:
@@ -283,21 +294,20 @@ class EventService:
         claimed: set[str] = set()
         for group in groups:
             accepted = 0
-            for row in group:
-                message_id = row["message_id"]
+            for values in group:
+                message_id = values[MESSAGE_ID_AT]
                 if message_id in inserted and message_id not in claimed:
                     claimed.add(message_id)
                     accepted += 1
             outcomes.append((accepted, len(group) - accepted))
         return outcomes
 
-    def _append(self, groups: Sequence[Sequence[Row]], *, project: bool) -> set[str]:
+    def _append(self, groups: Sequence[Sequence[Values]], *, project: bool) -> set[str]:
         """Append the new events of several requests in one transaction (applying their facts
-        too when ``project``: the inline schedule); the messageIds actually stored. Rows are
-        encoded before the transaction, so SQLite's write lock is held only to insert."""
-        return self._insert(repository.encode(self.shop.db.dialect, _unique(groups)), project)
+        too when ``project``: the inline schedule); the messageIds actually stored."""
+        return self._insert(_unique(groups), project)
 
-    def _insert(self, encoded: list[list[Any]], project: bool) -> set[str]:
+    def _insert(self, encoded: list[Values], project: bool) -> set[str]:
         with self.shop.metrics.commit_seconds.time(), self.shop.db.transaction() as session:
             inserted = repository.insert_encoded(session, encoded)
             if inserted and project:
@@ -305,15 +315,15 @@ class EventService:
         return inserted
 
 
-def _unique(groups: Sequence[Sequence[Row]]) -> list[Row]:
-    """The rows of ``groups`` with the first of each messageId only."""
+def _unique(groups: Sequence[Sequence[Values]]) -> list[Values]:
+    """The encoded rows of ``groups`` with the first of each messageId only."""
     seen: set[str] = set()
-    unique: list[Row] = []
+    unique: list[Values] = []
     for group in groups:
-        for row in group:
-            if row["message_id"] not in seen:
-                seen.add(row["message_id"])
-                unique.append(row)
+        for values in group:
+            if values[MESSAGE_ID_AT] not in seen:
+                seen.add(values[MESSAGE_ID_AT])
+                unique.append(values)
     return unique
 
 
