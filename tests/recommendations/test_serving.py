@@ -131,3 +131,26 @@ def test_a_version_saved_before_the_similar_lists_loads_and_rebuilds_them(
     np.savez(path, **older)
     loaded = store.load(name)
     assert (loaded.similar != trained.recommendations.model().similar).nnz == 0
+
+
+def test_a_visitors_last_views_and_source_are_read_from_the_indexes_alone(
+    shop: Shopkeeper,
+) -> None:
+    """The visitor indexes are partial (an event is its userId's, else its anonymousId's) and
+    still cover what serving reads, so no request fetches event rows (SQLite's plan)."""
+    if shop.db.dialect != "sqlite":
+        return
+    from shopkeeper.recommendations.repository import _per_key
+
+    with shop.db.sessions() as session:
+        connection = session.connection()
+        for what in ("recent", "source"):
+            statement = _per_key(("user_id", "anonymous_id"), what, 20)
+            parameters = {"k0": "u-1", "k1": "a-1"}
+            plan = shop.db.plan(statement, parameters)  # what the serving reader runs
+            rows = connection.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {plan.sql}", tuple(plan.arguments(parameters))
+            )
+            found = " | ".join(row[3] for row in rows)
+            assert "COVERING INDEX ix_events_user_ts (user_id=?)" in found, found
+            assert "COVERING INDEX ix_events_anon_ts (anonymous_id=?)" in found, found

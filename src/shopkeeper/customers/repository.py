@@ -7,11 +7,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from shopkeeper.db import ReadSource, ReadStatement, read_rows
 from shopkeeper.events.kinds import SYSTEM_KINDS
+from shopkeeper.events.repository import event_owner
 from shopkeeper.models import Consent, Customer, Event, Identity, Merge, Order, OrderLine, Product
 
 #: Identifier kinds tried, in order, when a caller gives a bare identifier.
@@ -133,17 +134,6 @@ _IDENTITIES = ReadStatement(
 )
 
 
-def event_owner(user_ids: Sequence[str], anonymous_ids: Sequence[str]) -> ColumnElement[bool]:
-    # Two IN lists joined by OR: each side is served by its (id, timestamp) index (SQLite's
-    # OR-by-union, PostgreSQL's BitmapOr), so the cost follows the customer, not the store.
-    terms: list[ColumnElement[bool]] = []
-    if user_ids:
-        terms.append(Event.user_id.in_(user_ids))
-    if anonymous_ids:
-        terms.append(Event.anonymous_id.in_(anonymous_ids))
-    return or_(*terms) if terms else false()
-
-
 #: The columns the profile needs from each event (no JSON columns: they cost the most to load).
 PROFILE_EVENT_COLUMNS = (
     Event.timestamp,
@@ -198,15 +188,13 @@ def profile_events(
 
 
 def _profile_events(users: bool, anonymous: bool) -> ReadStatement:
-    # as event_owner, with the lists as parameters
-    terms: list[ColumnElement[bool]] = []
-    if users:
-        terms.append(Event.user_id.in_(bindparam("users", expanding=True)))
-    if anonymous:
-        terms.append(Event.anonymous_id.in_(bindparam("anonymous", expanding=True)))
+    owner = event_owner(
+        bindparam("users", expanding=True) if users else (),
+        bindparam("anonymous", expanding=True) if anonymous else (),
+    )
     return ReadStatement(
         select(*PROFILE_EVENT_COLUMNS)
-        .where(or_(*terms), Event.kind.not_in(SYSTEM_KINDS))
+        .where(owner, Event.kind.not_in(SYSTEM_KINDS))
         .order_by(Event.timestamp.desc(), Event.id.desc())
         .limit(bindparam("limit")),
         lists=("users",) * users + ("anonymous",) * anonymous,

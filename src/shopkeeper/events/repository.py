@@ -8,7 +8,7 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, func, select, update
+from sqlalchemy import JSON, BindParameter, ColumnElement, and_, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from shopkeeper.models import Event, Projection
@@ -156,6 +156,28 @@ def customer_ids_for(
     return {
         (row.kind, row.value): row.customer_id for row in identities_by_keys(session, set(keys))
     }
+
+
+#: A list of identifiers, or a bound ``expanding`` parameter that will hold one.
+Identifiers = Sequence[str] | BindParameter[Any]
+
+
+def event_owner(user_ids: Identifiers, anonymous_ids: Identifiers) -> ColumnElement[bool]:
+    """Events that belong to these identifiers: sent with one of the userIds, or sent with one
+    of the anonymousIds **and no userId**. An event with a userId is its user's, whatever
+    device cookie it carries (the anonymousId of someone who logs in as another person on a
+    shared device must not pull that person's events into the first profile).
+
+    Each side is served by its partial ``(id, timestamp)`` index (``models.events``): SQLite
+    reads the two with its OR-by-union, PostgreSQL with a BitmapOr, so the cost follows the
+    customer, not the store.
+    """
+    terms: list[ColumnElement[bool]] = []
+    if isinstance(user_ids, BindParameter) or user_ids:
+        terms.append(Event.user_id.in_(user_ids))
+    if isinstance(anonymous_ids, BindParameter) or anonymous_ids:
+        terms.append(and_(Event.user_id.is_(None), Event.anonymous_id.in_(anonymous_ids)))
+    return or_(*terms) if terms else false()
 
 
 #: What :func:`~shopkeeper.events.normalize.facts_of` reads from a stored event.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, Index, String
+from sqlalchemy import BigInteger, Float, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopkeeper.models.base import Base
@@ -19,10 +19,32 @@ from shopkeeper.models.base import Base
 class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
+        # An event belongs to its userId when it has one, else to its anonymousId
+        # (``customers.repository.event_owner``), so each event has an entry in exactly one
+        # of these two: one random index insert per ingested event, not two (migration 0005).
         # kind, sku and source ride along so recommendation serving's "last views/adds" and
-        # "latest traffic source" reads never fetch the rows (migration 0003_serving)
-        Index("ix_events_user_ts", "user_id", "timestamp", "kind", "sku", "source"),
-        Index("ix_events_anon_ts", "anonymous_id", "timestamp", "kind", "sku", "source"),
+        # "latest traffic source" reads never fetch the rows (migration 0003_serving).
+        Index(
+            "ix_events_user_ts",
+            "user_id",
+            "timestamp",
+            "kind",
+            "sku",
+            "source",
+            sqlite_where=text("user_id IS NOT NULL"),
+            postgresql_where=text("user_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_events_anon_ts",
+            "anonymous_id",
+            "timestamp",
+            "kind",
+            "sku",
+            "source",
+            "user_id",  # always NULL here (1 byte), so SQLite can check the WHERE from the index
+            sqlite_where=text("user_id IS NULL"),
+            postgresql_where=text("user_id IS NULL"),
+        ),
         Index("ix_events_kind_ts", "kind", "timestamp"),
         # ids are never reused, even after the newest events are erased: the projector's
         # position (the last id it applied) must stay behind every event still to come.

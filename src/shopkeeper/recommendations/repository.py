@@ -223,10 +223,15 @@ def _per_key(kinds: tuple[str, ...], what: str, limit: int) -> ReadStatement:
     )
     parts = []
     for n, kind in enumerate(kinds):
-        column = _events.user_id if kind == "user_id" else _events.anonymous_id
+        # an event is its userId's, else its anonymousId's (events.repository.event_owner)
+        owned = (
+            _events.user_id == bindparam(f"k{n}")
+            if kind == "user_id"
+            else and_(_events.user_id.is_(None), _events.anonymous_id == bindparam(f"k{n}"))
+        )
         part = (
             select(*columns)
-            .where(column == bindparam(f"k{n}"), where)
+            .where(owned, where)
             .order_by(_events.timestamp.desc())
             .limit(limit)
             .subquery()

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, aliased
 
 from shopkeeper.analytics.repository import UTC_TIMESTAMP, AnySelect, read_arrow, resolved_events
 from shopkeeper.customers.profile import COMPLETED, PURCHASED
-from shopkeeper.customers.repository import event_owner
 from shopkeeper.events.kinds import SYSTEM_KINDS
+from shopkeeper.events.repository import event_owner
 from shopkeeper.models import (
     Consent,
     Customer,

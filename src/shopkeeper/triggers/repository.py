@@ -11,10 +11,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, false, or_, select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from shopkeeper.events.kinds import TRIGGER_FIRED
+from shopkeeper.events.repository import event_owner
 from shopkeeper.models import Event, Identity, Product
 
 #: Identifiers per IN list (SQLite's default limit is 32,766 parameters; PostgreSQL's 65,535).
@@ -37,15 +38,6 @@ def identities_of(
         for customer_id, kind, value in rows:
             found.setdefault(customer_id, []).append((kind, value))
     return found
-
-
-def _owned_by(user_ids: Sequence[str], anonymous_ids: Sequence[str]) -> ColumnElement[bool]:
-    terms: list[ColumnElement[bool]] = []
-    if user_ids:
-        terms.append(Event.user_id.in_(user_ids))
-    if anonymous_ids:
-        terms.append(Event.anonymous_id.in_(anonymous_ids))
-    return or_(*terms) if terms else false()
 
 
 def _chunks(
@@ -99,7 +91,7 @@ def recent_events(
                 select(*_EVENT_COLUMNS)
                 .outerjoin(Product, Product.sku == Event.sku)
                 .where(
-                    _owned_by(user_ids, anonymous_ids),
+                    event_owner(user_ids, anonymous_ids),
                     Event.timestamp > start,
                     Event.timestamp <= end,
                     wanted,
@@ -113,7 +105,9 @@ def firings(session: Session, keys: Sequence[tuple[str, str]], *, limit: int) ->
     """The newest ``limit`` ``trigger_fired`` events of these identifiers, newest first."""
     found: list[Event] = []
     for user_ids, anonymous_ids in _chunks(keys):
-        query = select(Event).where(_owned_by(user_ids, anonymous_ids), Event.kind == TRIGGER_FIRED)
+        query = select(Event).where(
+            event_owner(user_ids, anonymous_ids), Event.kind == TRIGGER_FIRED
+        )
         query = query.order_by(Event.timestamp.desc(), Event.id.desc())
         found.extend(session.scalars(query.limit(limit)))
     found.sort(key=lambda e: (e.timestamp, e.id), reverse=True)
@@ -128,7 +122,7 @@ def fired_since(
     for user_ids, anonymous_ids in _chunks(keys):
         rows = session.execute(
             select(Event.user_id, Event.anonymous_id, Event.timestamp, Event.properties).where(
-                _owned_by(user_ids, anonymous_ids),
+                event_owner(user_ids, anonymous_ids),
                 Event.kind == TRIGGER_FIRED,
                 Event.timestamp > since,
             )
