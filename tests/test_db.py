@@ -3,13 +3,17 @@ session, list parameters of any length, each use sees the last commit, errors do
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import bindparam, select
 
 from shopkeeper.application import Shopkeeper
-from shopkeeper.db import ReadStatement
+from shopkeeper.db import ReadStatement, begin_immediate
 from shopkeeper.models import Customer
 
 _customers = Customer.__table__.c
@@ -94,3 +98,31 @@ def test_readers_are_reused_and_closed_with_the_store(shop: Shopkeeper) -> None:
             assert concurrent is not first
     shop.db.dispose()
     assert shop.db._idle == []
+
+
+def test_a_writer_gets_the_sqlite_write_lock_as_soon_as_it_is_free(tmp_path: Path) -> None:
+    """``begin_immediate`` polls every millisecond at most, where SQLite's busy handler would
+    sleep up to 100 ms between tries, and gives up with SQLite's own error after its timeout."""
+    path = tmp_path / "lock.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA journal_mode=WAL")
+    waiter = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        begin_immediate(waiter, timeout=0.05)
+    released: list[float] = []
+
+    def release() -> None:
+        time.sleep(0.25)  # SQLite's own handler would try at 228 ms, then at 328 ms
+        holder.execute("COMMIT")
+        released.append(time.monotonic())
+
+    thread = threading.Thread(target=release)
+    thread.start()
+    begin_immediate(waiter)
+    acquired = time.monotonic()
+    thread.join()
+    waiter.execute("COMMIT")
+    assert waiter.execute("PRAGMA busy_timeout").fetchone()[0] == 30_000  # restored
+    # a loose bound: the point is a millisecond or so, not SQLite's sleeps of up to 100 ms
+    assert acquired - released[0] < 0.05

@@ -6,6 +6,8 @@ owns the transaction.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -280,6 +282,37 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
+#: How long a writer waits for SQLite's write lock before giving up (the connections'
+#: ``busy_timeout`` for everything else).
+BUSY_SECONDS = 30.0
+
+
+def begin_immediate(raw: Any, timeout: float = BUSY_SECONDS) -> None:
+    """``BEGIN IMMEDIATE`` (take SQLite's write lock), polling every 0.1–1 ms while another
+    connection holds it.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10 ... 100 ms between tries, so when the ingest
+    writers of two server processes and the projector take turns on the lock, it sits free
+    for milliseconds while the next writer sleeps, and the holder takes it again meanwhile.
+    Polling this often costs a few µs a try, and the lock changes hands within a poll.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.0001
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.001)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
+
+
 def make_engine(settings: Settings) -> Engine:
     url = settings.resolved_database_url
     json_options: dict[str, Any] = {
@@ -305,14 +338,17 @@ def make_engine(settings: Settings) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
             cursor.execute("PRAGMA cache_size=-65536")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _begin(connection: Any) -> None:
             mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-            connection.exec_driver_sql(f"BEGIN {mode}")
+            if mode == "IMMEDIATE":
+                begin_immediate(connection.connection.driver_connection)
+            else:
+                connection.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **json_options)
