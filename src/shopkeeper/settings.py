@@ -108,6 +108,20 @@ class Settings(BaseSettings):
     projection_batch: int = Field(
         1000, ge=1, description="Most events the background projector applies per transaction."
     )
+    projection_yield_rate: int = Field(
+        5000,
+        ge=0,
+        description="An ingest burst, in events per second: while events arrive faster, the "
+        "server's background projector leaves the store's write lock and the CPU to "
+        "collection (0: never hold back). Bulk loads' projectors never hold back.",
+    )
+    projection_yield_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="The longest the projector holds back for a burst; then it applies "
+        "batches until it has caught up, so profiles lag a burst by at most this much plus "
+        "the backlog.",
+    )
     triggers: Literal["on", "off"] = Field(
         "on",
         description="Evaluate triggers (premium affinity, cart abandoned, ...) for the people "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -271,3 +273,52 @@ def test_the_background_projector_can_run_in_its_own_process(
     assert not opened.events.projector.running
     with shop.db.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Order)) == 3
+
+
+@pytest.fixture
+def yielding(settings: Settings, shop: Shopkeeper) -> Iterator[Shopkeeper]:
+    """The same store with the server's background projector holding back for bursts of
+    more than 50 events/s, for at most a second."""
+    update = {"projection": "background", "projection_yield_rate": 50}
+    opened = Shopkeeper.open(settings.model_copy(update={**update, "projection_yield_seconds": 1}))
+    opened.clock = shop.clock
+    yield opened
+    opened.close()
+
+
+def _burst(shop: Shopkeeper, seconds: float, stop: threading.Event) -> None:
+    """About 200 events/s, as 20-event appends every 0.1 s, until ``stop`` or ``seconds``."""
+    end, n = time.monotonic() + seconds, 0
+    while time.monotonic() < end and not stop.is_set():
+        _store_only(shop, [track(n + i) for i in range(20)])
+        n += 20
+        time.sleep(0.1)
+
+
+def test_the_projector_holds_back_during_an_ingest_burst_for_a_bounded_time(
+    yielding: Shopkeeper,
+) -> None:
+    projector = yielding.events.projector
+    start = time.monotonic()
+    projector.hold_back(sample=0.1)
+    assert time.monotonic() - start < 0.5  # nothing arriving: no waiting
+    assert projector.held_back == 0
+
+    stop = threading.Event()
+    burst = threading.Thread(target=_burst, args=(yielding, 10.0, stop))
+    burst.start()
+    try:
+        time.sleep(0.3)
+        start = time.monotonic()
+        projector.hold_back(sample=0.1)
+        waited = time.monotonic() - start
+    finally:
+        stop.set()
+        burst.join()
+    # it waited while the burst went on, and stopped waiting once its second was spent
+    assert 1.0 <= projector.held_back < 2.0
+    assert 0.9 <= waited < 3.0
+    projector.hold_back(sample=0.1)  # the budget is spent until it catches up
+    assert projector.drain() > 0
+    assert projector.lag() == 0
+    assert projector.held_back == 0  # caught up: the next burst is waited out again

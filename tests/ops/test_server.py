@@ -109,7 +109,7 @@ def test_dealt_connections_leave_no_descriptors_behind(server: LiveServer) -> No
 
 def test_one_worker_runs_the_projector_for_all(tmp_path: Path) -> None:
     """Background projection in a process of its own: the first worker starts it, the other
-    only appends, and the events both take in are applied."""
+    only appends, the events both take in are applied, and it does not outlive its worker."""
     settings = Settings(data_dir=tmp_path / "data", log_json=False)
     shop = Shopkeeper.open(settings)
     shop.migrate()
@@ -137,6 +137,10 @@ def test_one_worker_runs_the_projector_for_all(tmp_path: Path) -> None:
         while shop.events.projector.lag() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert shop.events.projector.lag() == 0
+        owner = next(pid for pid in workers if _workers(pid))
+        projector = _workers(owner)[0]
+        os.kill(owner, signal.SIGKILL)  # a worker killed without a word...
+        assert _wait_gone([projector]) == []  # ...leaves no projector process behind
     finally:
         live.stop()
         shop.close()

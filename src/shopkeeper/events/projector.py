@@ -22,6 +22,7 @@ caught up on start. On PostgreSQL events are appended under an advisory lock
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,11 @@ class Projector:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._child: ProjectorProcess | None = None
+        #: Seconds held back for the current ingest burst (:meth:`hold_back`); reset once
+        #: the projector has caught up.
+        self.held_back = 0.0
+        #: Ends a hold-back early (the projector process sets it to "the server is stopping").
+        self.interrupted: Callable[[], bool] = lambda: False
 
     # -- applying --------------------------------------------------------------------------
     def apply_pending(self, session: Session, limit: int | None = None) -> int:
@@ -112,15 +118,18 @@ class Projector:
         """Forget queued rows of a transaction that rolled back."""
         self._applied.clear()
 
-    def drain(self) -> int:
+    def drain(self, *, yielding: bool = False) -> int:
         """Apply everything pending, one transaction per batch; the number of events applied.
 
         A batch that fails is replayed one event at a time, and an event whose facts cannot
         be applied (bad data, not a busy database) is logged and skipped, so one poisoned
-        event never stops every profile from updating.
+        event never stops every profile from updating. ``yielding`` (the server's projector)
+        calls :meth:`hold_back` before each batch.
         """
         total = 0
         while not self._stopping.is_set():
+            if yielding:
+                self.hold_back()
             try:
                 applied = self._apply_batch()
             except OperationalError:
@@ -133,8 +142,38 @@ class Projector:
             self.follow_up()
             total += applied
             if applied < self.batch:
+                self.held_back = 0.0  # caught up: the next burst may be waited out again
                 break
         return total
+
+    def hold_back(self, sample: float = 0.2) -> None:
+        """While an ingest burst is on, wait: collection keeps the store and the CPU.
+
+        A burst is events arriving faster than ``SHOPKEEPER_PROJECTION_YIELD_RATE`` (the log's
+        newest id, sampled every ``sample`` seconds). On SQLite the projector and the ingest
+        writers share one write lock and two cores, so applying facts during a burst slows
+        every acknowledgement; the facts can follow when it is over. For at most
+        ``SHOPKEEPER_PROJECTION_YIELD_SECONDS`` per burst, though: then the projector applies
+        batches until it has caught up, so profiles never fall behind without bound.
+        """
+        settings = self.shop.settings
+        rate, budget = settings.projection_yield_rate, settings.projection_yield_seconds
+        if not rate or self.held_back >= budget:
+            return
+        newest, since = self._newest(), time.monotonic()
+        while not self._stopping.wait(sample) and not self.interrupted():
+            now, latest = time.monotonic(), self._newest()
+            if (latest - newest) / (now - since) < rate:
+                return
+            self.held_back += now - since
+            newest, since = latest, now
+            if self.held_back >= budget:
+                log.info("projector: an ingest burst outlasted %.0f s; catching up", budget)
+                return
+
+    def _newest(self) -> int:
+        with self.shop.db.sessions() as session:
+            return repository.newest_id(session)
 
     def _one_by_one(self) -> int:
         done = 0
@@ -215,12 +254,22 @@ class Projector:
         settings = self.shop.settings
         if settings.projection == "background" and settings.projector == "process":
             if self._child is None:
-                self._child = ProjectorProcess(self.shop, batch=self.batch).start()
+                child = ProjectorProcess(self.shop, batch=self.batch, yielding=True)
+                self._child = child.start()
             return
         if self._thread is None:
             self._stopping.clear()
             self._thread = threading.Thread(target=self._run, name="projector", daemon=True)
             self._thread.start()
+
+    def stop_soon(self) -> None:
+        """Stop at the next batch boundary (and end a hold-back); :meth:`stop` also joins."""
+        self._stopping.set()
+        self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
 
     def notify(self) -> None:
         """New events were committed: wake the thread now instead of at the next poll."""
@@ -229,7 +278,7 @@ class Projector:
     def stop(self, timeout: float = 30.0) -> None:
         if self._child is not None:
             child, self._child = self._child, None
-            child.finish()  # applies what is left, then stops
+            child.stop()  # at its next batch: the next start catches up the rest
         if self._thread is not None:
             self._stopping.set()
             self._wake.set()
@@ -250,7 +299,7 @@ class Projector:
             self._wake.wait(self.idle_poll)
             self._wake.clear()
             try:
-                self.drain()
+                self.drain(yielding=True)
             except Exception:  # keep projecting: the next round retries from the position
                 log.exception("projector round failed")
                 self._stopping.wait(1.0)
@@ -278,14 +327,17 @@ class ProjectorProcess:
     appended before is applied, then stops the child (an error in the child is raised here).
     """
 
-    def __init__(self, shop: Shopkeeper, *, batch: int = 5000) -> None:
+    def __init__(self, shop: Shopkeeper, *, batch: int = 5000, yielding: bool = False) -> None:
+        """``yielding``: hold back during ingest bursts (:meth:`Projector.hold_back`), as the
+        server's projector does; a bulk load's projector keeps pace with the appends instead."""
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")  # never fork a live database pool
         self._done = context.Event()
+        self._halt = context.Event()
         self._process = context.Process(
             target=_project_until_done,
-            args=(shop.settings, shop.clock, batch, self._done),
+            args=(shop.settings, shop.clock, batch, self._done, self._halt, yielding),
             name="shopkeeper-projector",
             daemon=True,
         )
@@ -299,6 +351,15 @@ class ProjectorProcess:
         self._done.set()
         self._process.join()
         self.check()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the child at its next batch, whatever is left (a server shutting down: the
+        log position keeps what was applied, and the next start catches up the rest)."""
+        self._halt.set()
+        self._process.join(timeout)
+        if self._process.is_alive():
+            self._process.terminate()  # a batch's transaction rolls back; nothing is lost
+            self._process.join()
 
     def __enter__(self) -> ProjectorProcess:
         return self.start()
@@ -323,8 +384,13 @@ class ProjectorProcess:
             )
 
 
-def _project_until_done(settings: Any, clock: Any, batch: int, done: Any) -> None:
-    """Child process: drain the log until told the appends are over and nothing is left."""
+def _project_until_done(
+    settings: Any, clock: Any, batch: int, done: Any, halt: Any, yielding: bool
+) -> None:
+    """Child process: drain the log until told the appends are over and nothing is left, or
+    until told to halt, or its parent dies (then at the next batch)."""
+    import multiprocessing
+
     from shopkeeper.application import Shopkeeper
     from shopkeeper.db import Database
     from shopkeeper.ops.logging import configure_logging
@@ -335,11 +401,21 @@ def _project_until_done(settings: Any, clock: Any, batch: int, done: Any) -> Non
     shop = Shopkeeper(settings=settings, db=Database(settings), clock=clock)
     projector = shop.events.projector
     projector.batch = batch
+    projector.interrupted = done.is_set
+    parent = multiprocessing.parent_process()
+
+    def watch() -> None:  # a server killed without a word must not leave this process behind
+        while not halt.wait(0.5):
+            if parent is not None and not parent.is_alive():
+                break
+        projector.stop_soon()
+
+    threading.Thread(target=watch, name="projector-watch", daemon=True).start()
     try:
-        while True:
+        while not projector.stopping:
             finishing = done.is_set()  # read before draining: nothing appended after it
             try:
-                applied = projector.drain()
+                applied = projector.drain(yielding=yielding and not finishing)
             except OperationalError:  # the store is busy: the same batch again shortly
                 log.warning("projector process: store busy, retrying")
                 applied = -1

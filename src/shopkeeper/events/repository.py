@@ -255,6 +255,11 @@ def _fact_row(values: list[Any]) -> dict[str, Any]:
     return dict(zip(_FACT_NAMES, values, strict=True))
 
 
+def newest_id(session: Session) -> int:
+    """The id of the last event appended (0 for none): the end of the primary key."""
+    return session.execute(select(func.max(Event.id))).scalar_one() or 0
+
+
 def count_after(session: Session, position: int, *, skipping: frozenset[str]) -> int:
     """Events after ``position`` whose kind is not in ``skipping`` (a primary-key range)."""
     return session.execute(
