@@ -13,6 +13,7 @@ function so a :class:`~benchmarks.loadgen.LoadSpec` can name it across a process
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -152,6 +153,16 @@ def event(
     return message
 
 
+def message_id(rng: random.Random, run: str) -> str:
+    """A messageId as the SDKs make them: a random UUID (here from ``rng``, so a run's requests
+    are the same each time), after the run's prefix.
+
+    Random, not sequential, because that is what the store's unique index gets from real
+    traffic: each new id lands on a random page of it, which costs an append about half again
+    what a sequential id does (BENCHMARKS.md, benchmark 1)."""
+    return f"{run}-{uuid.UUID(int=rng.getrandbits(128), version=4)}"
+
+
 def batches(
     *,
     host: str,
@@ -177,7 +188,7 @@ def batches(
             event(
                 rng,
                 rng.randrange(population),
-                f"{run}-{made + i}",
+                message_id(rng, run),
                 start + timedelta(seconds=made + i),
             )
             for i in range(size)
@@ -203,7 +214,7 @@ def tracks(
         message = event(
             rng,
             rng.randrange(population),
-            f"{run}-{n}",
+            message_id(rng, run),
             EPOCH + timedelta(seconds=n),
             call="viewed",
         )
