@@ -67,6 +67,11 @@ def parse(argv: Sequence[str] | None) -> tuple[list[str], list[str], Options]:
         default="inline",
         help="when the server applies events' facts (SHOPKEEPER_PROJECTION)",
     )
+    parser.add_argument(
+        "--sequential-ids",
+        action="store_true",
+        help="ingest: number the messageIds (as before 2026-12-07) instead of random UUIDs",
+    )
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per measurement")
     parser.add_argument("--rate", type=float, default=1000.0, help="latency: requests/s")
     parser.add_argument("--read-rate", type=float, default=500.0, help="profile: requests/s")
@@ -87,6 +92,7 @@ def parse(argv: Sequence[str] | None) -> tuple[list[str], list[str], Options]:
         events=args.events,
         population=args.population,
         projection=args.projection,
+        sequential_ids=args.sequential_ids,
         duration=args.duration,
         rate=args.rate,
         read_rate=args.read_rate,

@@ -27,6 +27,7 @@ class Options:
     events: int = 200_000
     population: int = 0  # ingest visitors; 0 = events // 10 (about 10 events per visitor)
     projection: str = "inline"  # SHOPKEEPER_PROJECTION of the server under test
+    sequential_ids: bool = False  # ingest: numbered messageIds instead of random UUIDs
     duration: float = 30.0
     rate: float = 1000.0
     read_rate: float = 500.0
@@ -78,6 +79,7 @@ def ingest(options: Options) -> dict[str, Any]:
                 "key": store.write_key,
                 "events": events,
                 "population": population,
+                "sequential_ids": options.sequential_ids,
             },
             mode="closed",
             connections=connections,
@@ -107,6 +109,7 @@ def ingest(options: Options) -> dict[str, Any]:
         "connections": connections,
         "visitors": population,
         "batch_events": "100-500",
+        "message_ids": "sequential" if options.sequential_ids else "random",
         "server_cpu_cores": round(server_cores, 2),
         "target": ">= 25,000 events/s (aim 50,000)",
         "met": result.accepted / result.elapsed >= 25_000,

@@ -173,8 +173,10 @@ def batches(
     population: int = 200_000,
     seed: int = 1,
     run: str = "r",
+    sequential_ids: bool = False,
 ) -> Iterator[Request]:
-    """``POST /v1/batch`` requests totalling ``events`` events from random visitors.
+    """``POST /v1/batch`` requests totalling ``events`` events from random visitors
+    (messageIds random UUIDs as the SDKs send, or numbered with ``sequential_ids``).
 
     Live traffic: the events happened in the last ``events`` seconds, so the triggers (which
     ignore history older than ``SHOPKEEPER_TRIGGERS_MAX_AGE_DAYS``) evaluate every batch."""
@@ -188,7 +190,7 @@ def batches(
             event(
                 rng,
                 rng.randrange(population),
-                message_id(rng, run),
+                f"{run}-{made + i}" if sequential_ids else message_id(rng, run),
                 start + timedelta(seconds=made + i),
             )
             for i in range(size)
