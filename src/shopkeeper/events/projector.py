@@ -61,8 +61,6 @@ class Projector:
         #: Seconds held back for the current ingest burst (:meth:`hold_back`); reset once
         #: the projector has caught up.
         self.held_back = 0.0
-        #: Ends a hold-back early (the projector process sets it to "the server is stopping").
-        self.interrupted: Callable[[], bool] = lambda: False
 
     # -- applying --------------------------------------------------------------------------
     def apply_pending(self, session: Session, limit: int | None = None) -> int:
@@ -161,7 +159,7 @@ class Projector:
         if not rate or self.held_back >= budget:
             return
         newest, since = self._newest(), time.monotonic()
-        while not self._stopping.wait(sample) and not self.interrupted():
+        while not self._stopping.wait(sample):
             now, latest = time.monotonic(), self._newest()
             if (latest - newest) / (now - since) < rate:
                 return
@@ -401,7 +399,6 @@ def _project_until_done(
     shop = Shopkeeper(settings=settings, db=Database(settings), clock=clock)
     projector = shop.events.projector
     projector.batch = batch
-    projector.interrupted = done.is_set
     parent = multiprocessing.parent_process()
 
     def watch() -> None:  # a server killed without a word must not leave this process behind
