@@ -85,9 +85,10 @@ def recent_events(
     one query per chunk of identifiers."""
     wanted = Event.kind.in_(sorted(kinds)) if kinds is not None else Event.kind != TRIGGER_FIRED
     rows: list[Row[Any]] = []
+    connection = session.connection()  # Core rows: the ORM's result layer cost more than the query
     for user_ids, anonymous_ids in _chunks(keys):
         rows.extend(
-            session.execute(
+            connection.execute(
                 select(*_EVENT_COLUMNS)
                 .outerjoin(Product, Product.sku == Event.sku)
                 .where(
