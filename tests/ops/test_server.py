@@ -14,8 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from shopkeeper.application import Shopkeeper
+from shopkeeper.models import Event
 from shopkeeper.settings import Settings
 from tests.live_server import LiveServer, serve_command
 
@@ -25,13 +27,32 @@ pytestmark = [
 ]
 
 
-def _workers(pid: int) -> list[int]:
-    """The server's worker processes (not multiprocessing's resource tracker)."""
+def _children(pid: int, name: str | None = None) -> list[int]:
+    """A process's children (named ``name``, if given), not multiprocessing's resource tracker."""
     found: list[int] = []
     for task in os.listdir(f"/proc/{pid}/task"):
         with open(f"/proc/{pid}/task/{task}/children") as handle:
             found += [int(child) for child in handle.read().split()]
-    return [c for c in found if b"resource_tracker" not in Path(f"/proc/{c}/cmdline").read_bytes()]
+    return [
+        c
+        for c in found
+        if b"resource_tracker" not in Path(f"/proc/{c}/cmdline").read_bytes()
+        and (name is None or Path(f"/proc/{c}/comm").read_text().strip() == name)
+    ]
+
+
+def _workers(pid: int) -> list[int]:
+    return _children(pid, "sk-worker")
+
+
+def _writer(pid: int) -> int:
+    (writer,) = _children(pid, "sk-writer")
+    return writer
+
+
+def _stored(shop: Shopkeeper) -> int:
+    with shop.db.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Event)) or 0
 
 
 def _alive(pid: int) -> bool:
@@ -107,9 +128,11 @@ def test_dealt_connections_leave_no_descriptors_behind(server: LiveServer) -> No
         live.stop()
 
 
-def test_one_worker_runs_the_projector_for_all(tmp_path: Path) -> None:
-    """Background projection in a process of its own: the first worker starts it, the other
-    only appends, the events both take in are applied, and it does not outlive its worker."""
+def test_the_writer_process_commits_for_all_workers_and_runs_the_projector(
+    tmp_path: Path,
+) -> None:
+    """Both workers' events are committed by the writer process before the 2xx; its projector
+    (in a process of its own here) applies them all, and does not outlive the writer."""
     settings = Settings(data_dir=tmp_path / "data", log_json=False)
     shop = Shopkeeper.open(settings)
     shop.migrate()
@@ -123,24 +146,29 @@ def test_one_worker_runs_the_projector_for_all(tmp_path: Path) -> None:
     live = LiveServer(env, tmp_path / "server.log").start()
     try:
         assert live.process is not None
-        workers = _workers(live.process.pid)
+        workers, writer = _workers(live.process.pid), _writer(live.process.pid)
+        assert len(workers) == 2
         clients = [httpx.Client(base_url=live.url, auth=(key, "")) for _ in range(4)]
         for n, client in enumerate(clients):  # dealt in turn: two connections per worker
             batch = [
                 {"type": "identify", "userId": f"u-{n}-{i}", "messageId": f"m-{n}-{i}"}
                 for i in range(5)
             ]
-            assert client.post("/v1/batch", json={"batch": batch}).status_code == 200
+            response = client.post("/v1/batch", json={"batch": batch})
+            assert response.status_code == 200
+            assert _stored(shop) == 5 * (n + 1)  # committed before the 2xx
             client.close()
-        assert sorted(len(_workers(pid)) for pid in workers) == [0, 1]
+        assert [len(_children(pid)) for pid in workers] == [0, 0]
+        (projector,) = _children(writer)
         deadline = time.monotonic() + 30
         while shop.events.projector.lag() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert shop.events.projector.lag() == 0
-        owner = next(pid for pid in workers if _workers(pid))
-        projector = _workers(owner)[0]
-        os.kill(owner, signal.SIGKILL)  # a worker killed without a word...
+        os.kill(writer, signal.SIGKILL)  # a writer killed without a word...
         assert _wait_gone([projector]) == []  # ...leaves no projector process behind
+        assert live.process.wait(timeout=30) != 0  # and the server stops with an error
+        assert _wait_gone(workers) == []
+        assert "a server worker exited with -9" in live.log_path.read_text()
     finally:
         live.stop()
         shop.close()

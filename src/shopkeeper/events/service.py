@@ -10,6 +10,7 @@ later (``background``) — so a replayed batch changes nothing.
 from __future__ import annotations
 
 import asyncio
+import socket
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from shopkeeper.events.normalize import event_row
 from shopkeeper.events.projector import Projector
 from shopkeeper.events.repository import MESSAGE_ID_AT
 from shopkeeper.events.schemas import CALL_TYPES, EventError, Message
-from shopkeeper.events.writer import GroupCommitWriter
+from shopkeeper.events.writer import GroupCommitWriter, Writer, WriterClient
 from shopkeeper.ops.logging import log
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class EventService:
         self.settings = shop.settings
         self.projector = Projector(shop, batch=shop.settings.projection_batch)
         self.projector.followers.append(self._react)
-        self.writer: GroupCommitWriter[Values, tuple[int, int]] = GroupCommitWriter(
+        self.writer: Writer[Values, tuple[int, int]] = GroupCommitWriter(
             self._store_groups,
             max_batch=shop.settings.writer_max_batch,
             max_wait=shop.settings.writer_max_wait_ms / 1000,
@@ -95,6 +96,12 @@ class EventService:
     def stop(self) -> None:
         self.writer.stop()
         self.projector.stop()
+
+    def use_writer_process(self, channel: socket.socket) -> None:
+        """Hand appends to the server's writer process over ``channel`` instead of committing
+        them here (:func:`~shopkeeper.events.writer.serve_workers`): every worker's events then
+        go through one connection, in groups as large as all workers' requests together."""
+        self.writer = WriterClient(channel)
 
     @property
     def inline(self) -> bool:

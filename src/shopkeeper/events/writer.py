@@ -6,16 +6,26 @@ the returned future; the thread gathers what is queued (up to ``max_batch`` even
 futures. So a 2xx is never sent for an event that is not committed, and concurrent small
 requests share one fsync instead of paying one each. If a group fails, each request in it is
 retried alone, so one bad request cannot fail its neighbours.
+
+A server of several worker processes runs ONE such writer, in a process of its own
+(:func:`serve_workers`); each worker hands its requests over with a :class:`WriterClient`.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import functools
+import itertools
+import pickle
 import queue
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from shopkeeper.errors import Unavailable
 from shopkeeper.ops.logging import log
@@ -24,6 +34,22 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 _STOP = object()
+
+
+Sent = TypeVar("Sent", contravariant=True)
+
+
+class Writer(Protocol[Sent, Result]):
+    """What ingest needs of a writer: :class:`GroupCommitWriter` or :class:`WriterClient`."""
+
+    @property
+    def running(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def stop(self, timeout: float = 30.0) -> None: ...
+
+    def submit(self, items: Sequence[Sent]) -> Future[Result]: ...
 
 
 class GroupCommitWriter(Generic[Item, Result]):
@@ -114,3 +140,143 @@ class GroupCommitWriter(Generic[Item, Result]):
                 self._after([items for items, _ in group])
             except Exception:  # follow-up work never stops the writer
                 log.exception("after-commit work failed")
+
+
+class WriterClient(Generic[Item, Result]):
+    """A server worker's handle on the writer process: :meth:`submit` sends the items over
+    ``channel`` (a Unix socket to :func:`serve_workers`), and a thread resolves each future
+    when the writer answers, that is once the items are committed."""
+
+    def __init__(self, channel: socket.socket) -> None:
+        self._channel = channel
+        self._sending = threading.Lock()
+        self._pending: dict[int, Future[Result]] = {}
+        self._numbers = itertools.count()
+        self._thread = threading.Thread(target=self._receive, name="writer-client", daemon=True)
+        self._closed = False
+
+    def start(self) -> None:
+        if not self._closed and not self._thread.is_alive():
+            self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return not self._closed and self._thread.is_alive()
+
+    def submit(self, items: Sequence[Item]) -> Future[Result]:
+        future: Future[Result] = Future()
+        number = next(self._numbers)
+        self._pending[number] = future
+        try:
+            _send(self._channel, self._sending, (number, list(items)))
+        except OSError:
+            self._pending.pop(number, None)
+            future.set_exception(Unavailable("the store's writer is gone; retry"))
+        return future
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Wait for the answers to what was submitted, then close the channel."""
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(OSError):
+            self._channel.shutdown(socket.SHUT_WR)  # the writer answers the rest, then closes
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self._channel.close()
+        self._fail_pending()
+
+    def _receive(self) -> None:
+        try:
+            while (answer := _receive(self._channel)) is not None:
+                number, ok, value = answer
+                future = self._pending.pop(number, None)
+                if future is None:
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(Unavailable(value))
+        except OSError:
+            pass
+        finally:
+            self._fail_pending()
+
+    def _fail_pending(self) -> None:
+        while self._pending:
+            _, future = self._pending.popitem()
+            if not future.done():
+                future.set_exception(Unavailable("the store's writer is gone; retry"))
+
+
+def serve_workers(channels: Sequence[socket.socket], writer: Writer[Any, Any]) -> None:
+    """The writer process's side of :class:`WriterClient`: submit what every channel sends to
+    ``writer`` and answer each request once it is committed. Returns when every worker has
+    closed its channel and had its answers."""
+    threads = [
+        threading.Thread(target=_serve, args=(channel, writer), name=f"worker-{n}", daemon=True)
+        for n, channel in enumerate(channels)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _serve(channel: socket.socket, writer: Writer[Any, Any], timeout: float = 60.0) -> None:
+    sending = threading.Lock()
+    outstanding: set[Future[Any]] = set()
+
+    def answer(number: int, future: Future[Any]) -> None:
+        outstanding.discard(future)
+        error = future.exception()
+        reply = (number, True, future.result()) if error is None else (number, False, str(error))
+        with contextlib.suppress(OSError):
+            _send(channel, sending, reply)
+
+    try:
+        while (request := _receive(channel)) is not None:
+            number, items = request
+            future = writer.submit(items)
+            outstanding.add(future)
+            future.add_done_callback(functools.partial(answer, number))
+    except OSError:
+        pass
+    finally:
+        concurrent.futures.wait(outstanding.copy(), timeout)
+        channel.close()
+
+
+_LENGTH = struct.Struct("!I")
+
+
+def _send(channel: socket.socket, lock: threading.Lock, message: object) -> None:
+    data = pickle.dumps(message, protocol=5)
+    with lock:
+        channel.sendall(_LENGTH.pack(len(data)))
+        channel.sendall(data)
+
+
+def _receive(channel: socket.socket) -> Any:
+    """The next message, or None once the other side has closed."""
+    header = _read(channel, _LENGTH.size)
+    if header is None:
+        return None
+    data = _read(channel, _LENGTH.unpack(header)[0])
+    if data is None:
+        raise ConnectionResetError("the channel closed in the middle of a message")
+    return pickle.loads(data)  # noqa: S301 - our own processes, over a socket pair
+
+
+def _read(channel: socket.socket, size: int) -> bytearray | None:
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    got = 0
+    while got < size:
+        n = channel.recv_into(view[got:])
+        if n == 0:
+            if got == 0:
+                return None
+            raise ConnectionResetError("the channel closed in the middle of a message")
+        got += n
+    return buffer
