@@ -340,6 +340,7 @@ def make_engine(settings: Settings) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
             cursor.execute("PRAGMA cache_size=-65536")
+            cursor.execute(f"PRAGMA wal_autocheckpoint={settings.sqlite_checkpoint_pages}")
             cursor.close()
 
         @event.listens_for(engine, "begin")

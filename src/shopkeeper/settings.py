@@ -51,9 +51,9 @@ class Settings(BaseSettings):
         ge=1,
         le=64,
         description="Server processes for `shopkeeper serve` (2 uses both cores of a small "
-        "machine for parsing; the store still commits one writer at a time). The server process "
-        "deals the connections it accepts to them in turn, so each holds the same share; the "
-        "first of them runs the projector.",
+        "machine for parsing). The server process deals the connections it accepts to them in "
+        "turn, so each holds the same share; with more than one, one more process, the writer, "
+        "commits every worker's events and runs the projector.",
     )
     threads: int = Field(
         2,
@@ -138,6 +138,14 @@ class Settings(BaseSettings):
         "FULL",
         description="SQLite synchronous pragma: FULL survives power loss, NORMAL only "
         "process crashes.",
+    )
+    sqlite_checkpoint_pages: int = Field(
+        40000,
+        ge=1,
+        description="SQLite copies the write-ahead log back into the database once it holds "
+        "this many pages (4 KiB each, so up to ~160 MB; SQLite's default is 1000). A checkpoint "
+        "writes each page changed since the last one once, however often it changed, so a "
+        "larger log makes ingest cheaper, for disk space and a longer pause per checkpoint.",
     )
 
     analytics_engine: Literal["duckdb", "spark"] = Field(

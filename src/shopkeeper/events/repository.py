@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import JSON, BindParameter, ColumnElement, and_, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from shopkeeper.events import dedup
 from shopkeeper.models import Event, Projection
 from shopkeeper.models.base import UTCDateTime
 
@@ -43,65 +44,56 @@ def encode(dialect: str, rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
 
 
 def insert_encoded(session: Session, encoded: Sequence[list[Any]]) -> set[str]:
-    """Insert :func:`encode`-d events whose messageId is new; the messageIds inserted."""
+    """Insert :func:`encode`-d events whose messageId is new to the log (the first of each);
+    the messageIds inserted. Call it in a transaction that writes (``db.transaction()``)."""
     if not encoded:
         return set()
     connection = session.connection()
-    raw = connection.connection.driver_connection
+    dialect = connection.dialect.name
+    if dialect not in _INSERT:
+        raise NotImplementedError(f"no event writer for {dialect}")
+    raw: Any = connection.connection.driver_connection
+    if dialect == "postgresql":
+        lock_appends(raw)
+    fresh, recent, position = dedup.fresh(raw, dialect, connection.engine, encoded, MESSAGE_ID_AT)
+    if fresh:
+        if dialect == "postgresql":
+            with raw.cursor() as cursor:
+                cursor.executemany(_INSERT[dialect], fresh)
+        else:
+            raw.executemany(_INSERT[dialect], fresh)
+    dedup.appended(raw, dialect, recent, position, fresh, MESSAGE_ID_AT)
+    return {values[MESSAGE_ID_AT] for values in fresh}
+
+
+def merge_message_ids(session: Session) -> None:
+    """Merge every stored messageId into the deduplication index (``events.dedup.merge``)."""
+    connection = session.connection()
+    raw: Any = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
-        return _insert_postgresql(raw, encoded)
-    if connection.dialect.name == "sqlite":
-        return _insert_sqlite(raw, encoded)
-    raise NotImplementedError(f"no event writer for {connection.dialect.name}")
+        lock_appends(raw)
+    dedup.merge(raw, connection.dialect.name)
+
+
+def lock_appends(raw: Any) -> None:
+    """PostgreSQL: wait for :data:`APPEND_LOCK`, held to the end of the transaction."""
+    raw.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
 
 
 #: Where the messageId is in an encoded row.
 MESSAGE_ID_AT = COLUMNS.index("message_id")
 
-
-def _insert_sqlite(raw: Any, encoded: Sequence[list[Any]]) -> set[str]:
-    ids = [values[MESSAGE_ID_AT] for values in encoded]
-    existing: set[str] = set()
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        marks = ",".join("?" * len(chunk))
-        cursor = raw.execute(f"SELECT message_id FROM events WHERE message_id IN ({marks})", chunk)  # noqa: S608
-        existing.update(r[0] for r in cursor)
-    if not existing:
-        fresh: Sequence[list[Any]] = encoded
-    else:
-        fresh = [values for values in encoded if values[MESSAGE_ID_AT] not in existing]
-    if fresh:
-        statement = (
-            f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "  # noqa: S608
-            "ON CONFLICT (message_id) DO NOTHING"
-        )
-        raw.executemany(statement, fresh)
-    return {values[MESSAGE_ID_AT] for values in fresh}
-
-
 #: Taken by every transaction that appends events on PostgreSQL, so events commit in id order
-#: and a projector reading ``id > position`` can never pass over an id that commits later.
+#: and a projector reading ``id > position`` can never pass over an id that commits later (and
+#: no two appends check messageIds at once: ``events.dedup``).
 APPEND_LOCK = 0x5348_4F50  # "SHOP"
 
-
-def _insert_postgresql(raw: Any, encoded: Sequence[list[Any]]) -> set[str]:
-    raw.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
-    marks = ", ".join("CAST(%s AS jsonb)" if name in _JSON else "%s" for name in COLUMNS)
-    statement = (
-        f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({marks}) "  # noqa: S608
-        "ON CONFLICT (message_id) DO NOTHING RETURNING message_id"
-    )
-    inserted: set[str] = set()
-    with raw.cursor() as cursor:
-        cursor.executemany(statement, encoded, returning=True)
-        while True:
-            found = cursor.fetchone()
-            if found:
-                inserted.add(found[0])
-            if not cursor.nextset():
-                break
-    return inserted
+_INSERT = {
+    "sqlite": f"INSERT INTO events ({', '.join(COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join('?' * len(COLUMNS))})",
+    "postgresql": f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES "  # noqa: S608
+    f"({', '.join('CAST(%s AS jsonb)' if name in _JSON else '%s' for name in COLUMNS)})",
+}
 
 
 _JSON_AT = tuple(i for i, name in enumerate(COLUMNS) if name in _JSON)

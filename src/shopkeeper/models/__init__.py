@@ -4,7 +4,7 @@ from shopkeeper.models.analytics import CustomerScore
 from shopkeeper.models.base import Base, new_id
 from shopkeeper.models.catalog import Product
 from shopkeeper.models.customers import Consent, Customer, Identity, Merge
-from shopkeeper.models.events import Event, Projection
+from shopkeeper.models.events import Event, MessageId, Projection
 from shopkeeper.models.keys import SCOPES, ApiKey, AuditEntry
 from shopkeeper.models.orders import CHANNELS, STATUSES, Order, OrderLine
 from shopkeeper.models.personas import CustomerPersona, PersonaModel
@@ -25,6 +25,7 @@ __all__ = [
     "Event",
     "Identity",
     "Merge",
+    "MessageId",
     "Order",
     "OrderLine",
     "PersonaModel",

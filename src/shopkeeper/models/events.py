@@ -52,7 +52,9 @@ class Event(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    message_id: Mapped[str] = mapped_column(String(100), unique=True)
+    #: Unique across the log, kept so by the writers (``events.repository``), not by an index
+    #: here: see :class:`MessageId`.
+    message_id: Mapped[str] = mapped_column(String(100))
     type: Mapped[str] = mapped_column(String(16))
     event: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(40))
@@ -86,6 +88,23 @@ class Event(Base):
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
     traits: Mapped[dict[str, Any]] = mapped_column(default=dict)
     context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class MessageId(Base):
+    """The messageIds of the events up to the ``message-ids`` position (``projections``),
+    and of every erased event: the index that deduplicates ingest.
+
+    Events after that position (the newest, up to ``events.repository.MERGE_EVERY``) are
+    checked against the log itself, which each writing process keeps in memory; then the
+    writer that crosses the mark merges them in here, sorted, in one statement. A unique index
+    on ``events.message_id`` cost a random page per appended event instead (a random UUID
+    lands anywhere in it), which was most of an append on SQLite (migration 0006).
+    """
+
+    __tablename__ = "event_message_ids"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    message_id: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
 class Projection(Base):

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
+from shopkeeper.events.repository import merge_message_ids
 from shopkeeper.models import (
     AuditEntry,
     Consent,
@@ -60,10 +61,13 @@ PERSONAL_TABLES: dict[str, str] = {
     "customer_personas": "delete",
 }
 
-#: Tables that hold nothing about a person (order lines are reached through anonymised orders).
+#: Tables that hold nothing about a person (order lines are reached through anonymised orders;
+#: ``event_message_ids`` holds the random ids SDKs give events, with nothing tying them to
+#: anyone, and keeps erased ones: :func:`delete_events`).
 NON_PERSONAL_TABLES: frozenset[str] = frozenset(
     {
         "products",
+        "event_message_ids",
         "api_keys",
         "order_lines",
         "projections",
@@ -263,6 +267,10 @@ def _rowcount(result: Any) -> int:
 
 
 def delete_events(session: Session, person: Person) -> int:
+    """Erase the person's events, keeping their messageIds (random ids that name no one) in
+    the deduplication index first, so an SDK that retries after the erasure cannot bring them
+    back (``events.dedup``)."""
+    merge_message_ids(session)
     return _rowcount(
         session.execute(
             delete(Event).where(events_filter(person)),
