@@ -101,9 +101,10 @@ class Settings(BaseSettings):
     )
     projector: Literal["thread", "process"] = Field(
         "thread",
-        description="Where the background projector runs: a thread of the server process, or "
-        "a child process of its own (its own core and GIL; its gauges are then not in the "
-        "server's /metrics). Only with SHOPKEEPER_PROJECTION=background.",
+        description="Where the background projector runs: a thread of the server process (of "
+        "the writer process with several workers), or a child process of its own (its own core "
+        "and GIL; its skipped-events counter is then not in /metrics). Only with "
+        "SHOPKEEPER_PROJECTION=background.",
     )
     projection_batch: int = Field(
         1000, ge=1, description="Most events the background projector applies per transaction."

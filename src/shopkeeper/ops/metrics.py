@@ -37,6 +37,11 @@ class Metrics:
             "Id of the last event whose facts the projector applied (compare with the log's end)",
             registry=self.registry,
         )
+        self.log_end = Gauge(
+            "shopkeeper_log_end",
+            "Id of the newest event in the log (the projector's lag is this minus its position)",
+            registry=self.registry,
+        )
         self.projection_skipped = Counter(
             "shopkeeper_projection_skipped_total",
             "Events whose facts could not be applied and were skipped (logged with their id)",

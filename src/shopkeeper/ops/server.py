@@ -53,7 +53,7 @@ _PROJECTS = True
 _WRITER: socket.socket | None = None
 #: How much lower the workers' CPU priority is than the writer's (``nice``). The writer
 #: commits for all of them, one group at a time, so while it waits for a core every request
-#: waits; the workers' parsing can wait instead (measured: +10–15% events/s on two cores).
+#: waits; the workers' parsing can wait instead.
 WORKER_NICENESS = 10
 #: Pending connections per worker socket (uvicorn's default).
 BACKLOG = 2048
