@@ -45,7 +45,7 @@ class _Recent:
     it rolled back, and the copy is read again)."""
 
     position: int
-    seen: int = 0
+    seen: int = field(init=False)
     last: str | None = None
     ids: set[str] = field(default_factory=set)
 

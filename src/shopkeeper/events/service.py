@@ -312,7 +312,8 @@ class EventService:
     def _append(self, groups: Sequence[Sequence[Values]], *, project: bool) -> set[str]:
         """Append the new events of several requests in one transaction (applying their facts
         too when ``project``: the inline schedule); the messageIds actually stored."""
-        return self._insert(_unique(groups), project)
+        # insert_encoded keeps the first of each messageId, across the requests too
+        return self._insert([values for group in groups for values in group], project)
 
     def _insert(self, encoded: list[Values], project: bool) -> set[str]:
         with self.shop.metrics.commit_seconds.time(), self.shop.db.transaction() as session:

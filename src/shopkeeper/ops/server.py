@@ -15,8 +15,8 @@ uvicorn's workers share one listening socket, and uvloop accepts a whole burst o
 whichever worker wakes first (one worker held most of a load generator's connections and queued
 while the other idled); one ``SO_REUSEPORT`` socket per worker spreads connections by a hash,
 and 16 connections split 11/5 or worse in one run in five, which puts two thirds of the load on
-one worker. Elsewhere uvicorn's workers are used. Only the first of the dealt workers runs the
-projector (facts, triggers) where there is no writer process.
+one worker. Elsewhere uvicorn's workers are used, each committing its own events and running a
+projector (no writer process).
 """
 
 from __future__ import annotations
@@ -46,10 +46,8 @@ from shopkeeper.ops.logging import configure_logging
 from shopkeeper.ops.runtime import tune_gc
 
 APP = "shopkeeper.ops.server:app_from_environment"
-#: Whether this process's app runs the projector: :func:`_worker` clears it in all workers
-#: but the first, so a server of N workers runs one projector, not N.
-_PROJECTS = True
-#: This worker's channel to the server's writer process (:func:`_worker` sets it).
+#: This worker's channel to the server's writer process (:func:`_worker` sets it); the writer
+#: then runs the projector, not the worker.
 _WRITER: socket.socket | None = None
 #: How much lower the workers' CPU priority is than the writer's (``nice``). The writer
 #: commits for all of them, one group at a time, so while it waits for a core every request
@@ -65,7 +63,7 @@ def app_from_environment() -> FastAPI:
     configure_logging(shop.settings.log_level, json=shop.settings.log_json)
     if _WRITER is not None:
         shop.events.use_writer_process(_WRITER)
-    app = create_app(shop, projector=_PROJECTS)
+    app = create_app(shop, projector=_WRITER is None)
     tune_gc()
     return app
 
@@ -193,8 +191,8 @@ def _socket(host: str, port: int) -> socket.socket:
 
 
 def _worker(options: dict[str, Any], channel: socket.socket, link: socket.socket) -> None:
-    global _PROJECTS, _WRITER
-    _PROJECTS, _WRITER = False, link  # the writer process runs the projector
+    global _WRITER
+    _WRITER = link
     _die_with_parent("sk-worker")
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
