@@ -109,6 +109,8 @@ def test_bad_batch_keeps_valid_events_and_names_fields(client, keys, shop):
             track(2, timestamp="not a date"),
             "not an object",
             track(3),
+            track(4, properties=["not", "an", "object"]),
+            track(5, context="nor this"),
         ]
     }
     response = client.post("/v1/batch", json=batch, headers=basic(keys["write"]))
@@ -116,7 +118,15 @@ def test_bad_batch_keeps_valid_events_and_names_fields(client, keys, shop):
     body = response.json()
     assert body["accepted"] == 2
     by_index = {e["index"]: e["field"] for e in body["errors"]}
-    assert by_index == {1: "event", 2: "userId", 3: "type", 4: "timestamp", 5: ""}
+    assert by_index == {
+        1: "event",
+        2: "userId",
+        3: "type",
+        4: "timestamp",
+        5: "",
+        7: "properties",
+        8: "context",
+    }
     assert count(shop, Event) == 2
 
 

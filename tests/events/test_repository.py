@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select, text
 
 from shopkeeper.application import Shopkeeper
-from shopkeeper.events.repository import event_owner
+from shopkeeper.events.repository import COLUMNS, encode, event_owner
 from shopkeeper.models import Event
 
 
@@ -86,3 +87,35 @@ def test_a_visitors_events_are_found_through_both_indexes(shop: Shopkeeper) -> N
         )
     assert "INDEX ix_events_user_ts (user_id=?)" in plan
     assert "INDEX ix_events_anon_ts (anonymous_id=?)" in plan
+
+
+def test_absent_fields_are_stored_as_sql_null(shop: Shopkeeper) -> None:
+    """The SQLite writer binds NULL as a NaN double (``SQLITE_NULL``): the store must hold a
+    real NULL, found by ``IS NULL`` and read back as ``None``."""
+    shop.events.ingest([_event("bare", None, "a-1")])
+    with shop.db.sessions() as session:
+        stored = session.scalars(select(Event).where(Event.message_id == "bare")).one()
+        nulls = session.execute(
+            text(
+                "SELECT count(*) FROM events WHERE user_id IS NULL AND value IS NULL "
+                "AND previous_id IS NULL AND order_id IS NULL AND query IS NULL"
+            )
+        ).scalar()
+    assert (stored.user_id, stored.value, stored.previous_id, stored.query) == (None,) * 4
+    assert nulls == 1
+
+
+def test_times_are_encoded_as_sqlalchemy_writes_them() -> None:
+    """Naive UTC with microseconds, whatever the zone or precision given."""
+    row: dict[str, Any] = dict.fromkeys(COLUMNS)
+    cases = {
+        datetime(2025, 1, 6, 9, 0, tzinfo=UTC): "2025-01-06 09:00:00.000000",
+        datetime(2025, 1, 6, 9, 0, 0, 42): "2025-01-06 09:00:00.000042",
+        datetime(
+            2025, 1, 6, 1, 30, tzinfo=timezone(timedelta(hours=2))
+        ): "2025-01-05 23:30:00.000000",
+        datetime(1, 1, 1, tzinfo=UTC): "0001-01-01 00:00:00.000000",
+    }
+    at = COLUMNS.index("timestamp")
+    for given, stored in cases.items():
+        assert encode("sqlite", [{**row, "timestamp": given}])[0][at] == stored

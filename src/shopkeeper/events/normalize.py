@@ -61,10 +61,12 @@ def event_time(message: Message, received_at: datetime) -> datetime:
     stamp = message.timestamp or message.originalTimestamp
     if stamp is None:
         return received_at
-    stamp = _aware(stamp)
-    if message.sentAt is not None:
-        stamp = received_at - (_aware(message.sentAt) - stamp)
-    return stamp
+    sent = message.sentAt
+    if sent is None:
+        return _aware(stamp)
+    if stamp.tzinfo is None or sent.tzinfo is None:
+        stamp, sent = _aware(stamp), _aware(sent)
+    return received_at - (sent - stamp)
 
 
 def event_row(message: Message, received_at: datetime) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import concurrent.futures
 import contextlib
 import functools
 import itertools
+import marshal
 import pickle
 import queue
 import socket
@@ -248,10 +249,18 @@ def _serve(channel: socket.socket, writer: Writer[Any, Any], timeout: float = 60
 
 
 _LENGTH = struct.Struct("!I")
+#: A frame's first byte: how the rest is serialised. ``marshal`` takes the plain values an
+#: encoded SQLite row holds several times faster than ``pickle`` (which memoises every object
+#: it writes) and reads them back faster too; anything else (PostgreSQL rows carry datetimes)
+#: goes as a pickle. Both ends are processes of the same server, so the same Python.
+_MARSHAL, _PICKLE = b"M", b"P"
 
 
 def _send(channel: socket.socket, lock: threading.Lock, message: object) -> None:
-    data = pickle.dumps(message, protocol=5)
+    try:
+        data = _MARSHAL + marshal.dumps(message)  # type: ignore[arg-type]
+    except ValueError:  # a type marshal does not know
+        data = _PICKLE + pickle.dumps(message, protocol=5)
     with lock:
         channel.sendall(_LENGTH.pack(len(data)))
         channel.sendall(data)
@@ -265,7 +274,10 @@ def _receive(channel: socket.socket) -> Any:
     data = _read(channel, _LENGTH.unpack(header)[0])
     if data is None:
         raise ConnectionResetError("the channel closed in the middle of a message")
-    return pickle.loads(data)  # noqa: S301 - our own processes, over a socket pair
+    body = memoryview(data)[1:]
+    if data[:1] == _MARSHAL:
+        return marshal.loads(body)  # noqa: S302 - our own processes, over a socket pair
+    return pickle.loads(body)  # noqa: S301 - our own processes, over a socket pair
 
 
 def _read(channel: socket.socket, size: int) -> bytearray | None:
