@@ -103,8 +103,8 @@ class Settings(BaseSettings):
         "thread",
         description="Where the background projector runs: a thread of the server process (of "
         "the writer process with several workers), or a child process of its own (its own core "
-        "and GIL; its skipped-events counter is then not in /metrics). Only with "
-        "SHOPKEEPER_PROJECTION=background.",
+        "and GIL; with one worker its skipped-events counter is then not in /metrics). Only "
+        "with SHOPKEEPER_PROJECTION=background.",
     )
     projection_batch: int = Field(
         1000, ge=1, description="Most events the background projector applies per transaction."

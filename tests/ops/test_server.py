@@ -174,6 +174,47 @@ def test_the_writer_process_commits_for_all_workers_and_runs_the_projector(
         shop.close()
 
 
+def _metric(text: str, name: str) -> float:
+    found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
+    assert found, f"{name} not in /metrics"
+    return float(found.group(1))
+
+
+def test_metrics_sum_every_process_of_the_server(tmp_path: Path) -> None:
+    """Whichever worker answers the scrape, it counts both workers' requests and events and
+    the writer process's commits; the metrics files go with the server."""
+    settings = Settings(data_dir=tmp_path / "data", log_json=False)
+    shop = Shopkeeper.open(settings)
+    shop.migrate()
+    key = shop.keys.create("write").secret
+    shop.close()
+    env = {"SHOPKEEPER_DATA_DIR": str(settings.data_dir), "SHOPKEEPER_WORKERS": "2"}
+    env.pop("SHOPKEEPER_DATABASE_URL", None)
+    live = LiveServer(env, tmp_path / "server.log").start()
+    try:
+        assert live.process is not None
+        files = Path(f"/proc/{_writer(live.process.pid)}/environ").read_bytes()
+        directory = re.search(rb"PROMETHEUS_MULTIPROC_DIR=([^\0]+)", files)
+        assert directory is not None
+        for n in range(4):  # a connection each: dealt in turn, two per worker
+            with httpx.Client(base_url=live.url, auth=(key, "")) as client:
+                batch = [
+                    {"type": "track", "event": "Viewed", "userId": f"u-{n}-{i}"} for i in range(3)
+                ]
+                assert client.post("/v1/batch", json={"batch": batch}).status_code == 200
+        scrapes = []
+        for _ in range(2):  # one scrape from each worker
+            with httpx.Client(base_url=live.url) as client:
+                scrapes.append(client.get("/metrics").text)
+        for text in scrapes:
+            assert _metric(text, 'shopkeeper_events_total{outcome="accepted"}') == 12
+            assert _metric(text, "shopkeeper_ingest_commit_seconds_count") >= 1
+            assert _metric(text, "shopkeeper_log_end") == 12
+    finally:
+        live.stop()
+    assert not Path(directory.group(1).decode()).exists()
+
+
 def test_workers_die_with_a_killed_server(server: LiveServer) -> None:
     live = server.start()
     assert live.process is not None

@@ -4,12 +4,13 @@ private network; put it behind the proxy's auth if the port is public)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from shopkeeper.dependencies import ShopDep
 from shopkeeper.events import repository as events_repository
 from shopkeeper.events.projector import NAME as FACTS
+from shopkeeper.ops.metrics import render
 
 router = APIRouter(tags=["operations"])
 
@@ -24,9 +25,9 @@ def healthz(shop: ShopDep) -> dict[str, str]:
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(shop: ShopDep) -> Response:
-    """The process's counters, and the projector's lag read from the store: with several
-    workers the projector runs in the writer process, whose registry no scrape reaches."""
+    """The server's counters (every process's, with several workers), and the projector's
+    position and the log's end read from the store on each scrape."""
     with shop.db.sessions() as session:
         shop.metrics.projection_position.set(events_repository.position_of(session, FACTS))
         shop.metrics.log_end.set(events_repository.newest_id(session))
-    return Response(generate_latest(shop.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(render(shop.metrics), media_type=CONTENT_TYPE_LATEST)

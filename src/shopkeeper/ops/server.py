@@ -5,8 +5,8 @@ parsing and validation then use every core. Their events are committed by one mo
 writer (:func:`~shopkeeper.events.writer.serve_workers`), which also runs the projector. One
 connection appending for all workers groups more events per commit, and on SQLite it keeps its
 page cache: a connection drops its cache whenever another one has committed, so two workers
-appending in turn each read every index page they touch back from the file. Prometheus counters
-are per process in that mode.
+appending in turn each read every index page they touch back from the file. Their Prometheus
+metrics are summed over all of them (``ops.metrics.shared_across_processes``).
 
 On POSIX systems the parent process accepts the connections and hands them to the workers in
 turn (the accepted socket travels over a Unix socket pair, ``SCM_RIGHTS``), so every worker
@@ -43,6 +43,7 @@ from shopkeeper.application import Shopkeeper
 from shopkeeper.events.writer import serve_workers
 from shopkeeper.ops.http import CoalescingHttpTools
 from shopkeeper.ops.logging import configure_logging
+from shopkeeper.ops.metrics import shared_across_processes
 from shopkeeper.ops.runtime import tune_gc
 
 APP = "shopkeeper.ops.server:app_from_environment"
@@ -83,10 +84,11 @@ def run(shop: Shopkeeper, *, host: str, port: int, workers: int | None = None) -
         uvicorn.run(create_app(shop), **options)
         return
     shop.close()
-    if hasattr(socket, "send_fds"):
-        serve_balanced(workers, options)
-    else:
-        uvicorn.run(APP, factory=True, workers=workers, **options)
+    with shared_across_processes():
+        if hasattr(socket, "send_fds"):
+            serve_balanced(workers, options)
+        else:
+            uvicorn.run(APP, factory=True, workers=workers, **options)
 
 
 def serve_balanced(workers: int, options: dict[str, Any]) -> None:
