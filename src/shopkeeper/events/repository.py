@@ -118,9 +118,10 @@ def _values(row: dict[str, Any], time: Any, json: Any, null: Any) -> list[Any]:
 
 
 #: What an encoded SQLite row carries for NULL. Python's ``sqlite3`` binds ``None`` through its
-#: adapter lookup (a tuple, a dict probe and two attribute lookups, ~0.5 µs), and an event row
+#: adapter lookup (a tuple, a dict probe and two attribute lookups), and an event row
 #: has about twenty; a float goes straight to ``sqlite3_bind_double``, which binds a NaN as NULL
-#: (SQLite never stores a NaN). That made the writer's insert about 40% cheaper.
+#: (SQLite never stores a NaN). That took a third off the writer's append
+#: (``python -m benchmarks.ingest_instructions``).
 SQLITE_NULL = float("nan")
 
 
