@@ -56,33 +56,36 @@ def _stage(name: str, events: int) -> None:
         ]
         return orjson.dumps({"batch": items, "sentAt": "2025-01-06T10:00:00+00:00"})
 
-    def prepared(raw: bytes) -> Any:
-        return service.parse(service.decode(raw, None), None).prepared
+    def counted(run: str) -> Callable[[], Any]:
+        """Stage ``name`` on a fresh body, its input made ready beforehand."""
+        raw = body(run)
+        if name == "decode":
+            return lambda: service.decode(raw, None)
+        document = service.decode(raw, None)
+        if name == "validate+row":
+            return lambda: service.parse(document, None)
+        rows = service.parse(document, None).prepared
+        if name == "encode":
+            return lambda: service._encode(rows)
+        encoded = service._encode(rows)
+        if name == "frame":
+            return lambda: _frame(writer, encoded)
+        if name == "unframe":
+            data = _frame(writer, encoded)
+            return lambda: writer._receive(_Source(data))  # type: ignore[arg-type]
+        return lambda: service._store_groups([encoded])  # append
 
-    def framed(rows: list[list[Any]]) -> bytes:
-        sink = _Sink()
-        writer._send(sink, threading.Lock(), (1, rows))  # type: ignore[arg-type]
-        return sink.data
-
-    runs: dict[str, Callable[[str], Callable[[], Any]]] = {
-        "decode": lambda run: lambda raw=body(run): service.decode(raw, None),
-        "validate+row": lambda run: (
-            lambda doc=service.decode(body(run), None): service.parse(doc, None)
-        ),
-        "encode": lambda run: lambda rows=prepared(body(run)): service._encode(rows),
-        "frame": lambda run: lambda rows=service._encode(prepared(body(run))): framed(rows),
-        "unframe": lambda run: (
-            lambda data=framed(service._encode(prepared(body(run)))): writer._receive(_Source(data))  # type: ignore[arg-type]
-        ),
-        "append": lambda run: (
-            lambda rows=service._encode(prepared(body(run))): service._store_groups([rows])
-        ),
-    }
-    runs[name]("warm")()
-    counted = runs[name]("counted")
+    counted("warm")()
+    stage = counted("counted")
     _instrument("on")
-    counted()
+    stage()
     _instrument("off")
+
+
+def _frame(writer: Any, encoded: list[list[Any]]) -> bytes:
+    sink = _Sink()
+    writer._send(sink, threading.Lock(), (1, encoded))
+    return sink.data
 
 
 class _Sink:

@@ -250,8 +250,8 @@ def _serve(channel: socket.socket, writer: Writer[Any, Any], timeout: float = 60
 
 _LENGTH = struct.Struct("!I")
 #: A frame's first byte: how the rest is serialised. ``marshal`` takes the plain values an
-#: encoded SQLite row holds several times faster than ``pickle`` (which memoises every object
-#: it writes) and reads them back faster too; anything else (PostgreSQL rows carry datetimes)
+#: encoded SQLite row holds with fewer instructions than ``pickle`` (which memoises every object
+#: it writes), both ways; anything else (PostgreSQL rows carry datetimes)
 #: goes as a pickle. Both ends are processes of the same server, so the same Python.
 _MARSHAL, _PICKLE = b"M", b"P"
 

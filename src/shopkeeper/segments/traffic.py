@@ -204,11 +204,16 @@ def attribute(
     if not src and not med:
         host = external_host(referrer, url)
         if host is not None:
-            src = host
-            med = "organic" if _listed(host, SEARCH_SITES) else "referral"
+            src, med = host, _referred_medium(host)
     if not src and not med:
         src, med = DIRECT_SOURCE, "(none)"
     return Attribution(src, med, name, channel_of(src, med, name))
+
+
+def _referred_medium(host: str) -> str:
+    """The medium of a visit referred by ``host`` (an external site): a search engine's is
+    ``organic``, any other's ``referral``."""
+    return "organic" if _listed(host, SEARCH_SITES) else "referral"
 
 
 @lru_cache(maxsize=4096)
@@ -329,7 +334,7 @@ def event_channel(
         if host is None:
             return None
         # what classify(referrer=referrer, url=url) gives, without reading the URLs again
-        return channel_of(host, "organic" if _listed(host, SEARCH_SITES) else "referral")
+        return channel_of(host, _referred_medium(host))
     return "direct" if has_page else None
 
 
