@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import json
 from typing import Any
 
 import orjson
+import pytest
 from sqlalchemy import func, select
 
 from shopkeeper.application import Shopkeeper
@@ -130,10 +132,31 @@ def test_bad_batch_keeps_valid_events_and_names_fields(client, keys, shop):
     assert count(shop, Event) == 2
 
 
-def test_malformed_json_is_400(client, keys):
-    response = client.post("/v1/batch", content=b"{not json", headers=basic(keys["write"]))
+@pytest.mark.parametrize("route", ["/v1/batch", "/v1/track"])
+@pytest.mark.parametrize("body", [b"{not json", b'{"event": "\xff"}', b'{"event": "\\ud800"}'])
+def test_malformed_json_is_400(client, keys, route, body):
+    response = client.post(route, content=body, headers=basic(keys["write"]))
     assert response.status_code == 400
     assert response.json()["detail"]["field"] == "body"
+
+
+def test_a_malformed_event_in_a_batch_is_rejected_by_index(client, keys, shop):
+    body = b'{"batch": [' + orjson.dumps(track(1)) + b', {"type": "track", "event": "\xff"}]}'
+    response = client.post("/v1/batch", content=body, headers=basic(keys["write"]))
+    assert response.status_code == 422
+    assert [(e["index"], e["field"]) for e in response.json()["errors"]] == [(1, "")]
+    assert count(shop, Event) == 1
+
+
+def test_integers_past_64_bits_are_kept(client, keys, shop):
+    big = {"batch": [track(1, properties={"order_id": 2**70}), {**track(2), "userId": 2**70}]}
+    body = json.dumps(big).encode()
+    response = client.post("/v1/batch", content=body, headers=basic(keys["write"]))
+    assert response.status_code == 200, response.text
+    with shop.db.sessions() as session:
+        stored = session.scalars(select(Event).order_by(Event.id)).all()
+    assert stored[0].properties["order_id"] in (2**70, float(2**70))
+    assert stored[1].user_id == str(2**70)
 
 
 def test_broken_gzip_is_400(client, keys):

@@ -43,16 +43,15 @@ async def _collect(request: Request, shop: ShopDep, call_type: str | None) -> Re
         request.state.principal = shop.keys.authenticate(header_key, "write")
     raw = await _read_body(request, events.settings.max_batch_bytes)
     try:
-        document = events.decode(raw, request.headers.get("content-encoding"))
+        document = events.decode(
+            raw, request.headers.get("content-encoding"), batch=call_type is None
+        )
     except ShopkeeperError:
         if not header_key:  # an anonymous caller learns nothing about the body
             shop.keys.authenticate(None, "write")
         raise
     if not header_key:
-        body_key = document.get("writeKey") if isinstance(document, dict) else None
-        request.state.principal = shop.keys.authenticate(
-            body_key if isinstance(body_key, str) else None, "write"
-        )
+        request.state.principal = shop.keys.authenticate(events.write_key_of(document), "write")
     parsed = events.parse(document, call_type)
     accepted, duplicates = await events.submit(parsed.prepared)
     events.record_outcome(accepted, duplicates, len(parsed.errors))

@@ -12,6 +12,7 @@ from sqlalchemy import JSON, BindParameter, ColumnElement, and_, false, func, or
 from sqlalchemy.orm import Session
 
 from shopkeeper.events import dedup
+from shopkeeper.events.decoding import dump as dump_json
 from shopkeeper.models import Event, Projection
 from shopkeeper.models.base import UTCDateTime
 
@@ -126,7 +127,7 @@ SQLITE_NULL = float("nan")
 
 
 def _json_text(value: Any) -> str:
-    return orjson.dumps(value if value is not None else {}, default=str).decode()
+    return dump_json(value if value is not None else {}).decode()
 
 
 def _sqlite_time(value: datetime | None) -> str | None:

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, SkipValidation, field_validat
 
 CallType = Literal["track", "identify", "page", "screen", "group", "alias"]
 CALL_TYPES: tuple[str, ...] = ("track", "identify", "page", "screen", "group", "alias")
+#: The identifier fields: strings or integers, stored as trimmed text (:func:`id_text`).
+ID_FIELDS = ("userId", "anonymousId", "previousId", "groupId")
 
 
 class Message(BaseModel):
@@ -37,17 +39,10 @@ class Message(BaseModel):
     originalTimestamp: datetime | None = None
     sentAt: datetime | None = None
 
-    @field_validator("userId", "anonymousId", "previousId", "groupId", mode="before")
+    @field_validator(*ID_FIELDS, mode="before")
     @classmethod
     def _id_text(cls, value: Any) -> str | None:
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise ValueError("identifiers must be strings or integers")
-        text = str(value).strip()
-        if len(text) > 320:
-            raise ValueError("identifiers are at most 320 characters")
-        return text or None
+        return id_text(value)
 
     @model_validator(mode="after")
     def _required_for_type(self) -> Message:
@@ -58,18 +53,38 @@ class Message(BaseModel):
         ):
             if value is not None and not isinstance(value, dict):
                 raise ValueError(f"'{name}' must be an object")
-        if self.type == "track" and not self.event:
-            raise ValueError("track calls need 'event'")
-        if self.type == "alias":
-            if not self.previousId:
-                raise ValueError("alias calls need 'previousId'")
-            if not self.userId:
-                raise ValueError("alias calls need 'userId'")
-        elif not (self.userId or self.anonymousId):
-            raise ValueError("every call needs 'userId' or 'anonymousId'")
-        if self.type == "group" and not self.groupId:
-            raise ValueError("group calls need 'groupId'")
+        problem = missing_for_type(self)
+        if problem:
+            raise ValueError(problem)
         return self
+
+
+def id_text(value: Any) -> str | None:
+    """An identifier as the store keeps it: trimmed text, integers as their digits."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError("identifiers must be strings or integers")
+    text = str(value).strip()
+    if len(text) > 320:
+        raise ValueError("identifiers are at most 320 characters")
+    return text or None
+
+
+def missing_for_type(call: Any) -> str | None:
+    """What a call of its type lacks (the field named in quotes), or None."""
+    if call.type == "track" and not call.event:
+        return "track calls need 'event'"
+    if call.type == "alias":
+        if not call.previousId:
+            return "alias calls need 'previousId'"
+        if not call.userId:
+            return "alias calls need 'userId'"
+    elif not (call.userId or call.anonymousId):
+        return "every call needs 'userId' or 'anonymousId'"
+    if call.type == "group" and not call.groupId:
+        return "group calls need 'groupId'"
+    return None
 
 
 class EventError(BaseModel):

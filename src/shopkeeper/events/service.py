@@ -1,6 +1,7 @@
 """Event collection on the Segment spec: decode, validate, turn into rows, commit.
 
-The hot path is: bounded read → gzip → one ``orjson.loads`` → per-event Pydantic validation →
+The hot path is: bounded read → gzip → a batch read into calls by ``msgspec``
+(:mod:`~shopkeeper.events.decoding`; Pydantic's Message for any call it leaves) →
 :func:`~shopkeeper.events.normalize.event_row` → group-commit writer. Only events whose
 messageId is new are appended, and the :class:`~shopkeeper.events.projector.Projector` applies
 the facts of appended events exactly once — inside the same transaction (``inline``) or moments
@@ -17,11 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from pydantic import ValidationError
 
 from shopkeeper.errors import BadRequest, Invalid, PayloadTooLarge
-from shopkeeper.events import repository
+from shopkeeper.events import decoding, repository
 from shopkeeper.events.normalize import event_row
 from shopkeeper.events.projector import Projector
 from shopkeeper.events.repository import MESSAGE_ID_AT
@@ -117,8 +117,11 @@ class EventService:
             self.projector.drain()
 
     # -- decoding --------------------------------------------------------------------------
-    def decode(self, body: bytes, content_encoding: str | None) -> Any:
-        """Bytes → JSON, enforcing the size limit after gzip (so no zip bomb gets through)."""
+    def decode(self, body: bytes, content_encoding: str | None, *, batch: bool = False) -> Any:
+        """Bytes → JSON, enforcing the size limit after gzip (so no zip bomb gets through).
+
+        A ``batch`` body comes back as a :class:`~shopkeeper.events.decoding.Batch`, its calls
+        still undecoded, when it has the shape of one; anything else as plain JSON."""
         limit = self.settings.max_batch_bytes
         if content_encoding and content_encoding.strip().lower() in {"gzip", "x-gzip"}:
             inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -132,16 +135,28 @@ class EventService:
             raise BadRequest(f"unsupported Content-Encoding {content_encoding!r}; use gzip")
         if len(body) > limit:
             raise PayloadTooLarge(f"body exceeds {limit} bytes")
+        if batch and (split := decoding.split(body)) is not None:
+            return split
         try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
+            return decoding.load(body)
+        except decoding.BadJSON as exc:
             raise BadRequest(f"malformed JSON: {exc}", detail={"field": "body"}) from exc
+
+    @staticmethod
+    def write_key_of(document: Any) -> str | None:
+        """The ``writeKey`` a body carries (Segment's alternative to the HTTP header)."""
+        key = document.get("writeKey") if isinstance(document, dict) else None
+        if isinstance(document, decoding.Batch):
+            key = document.writeKey
+        return key if isinstance(key, str) else None
 
     def parse(self, document: Any, call_type: str | None) -> Parsed:
         """Validate a single call (``call_type`` set by the route) or a ``batch`` document."""
+        if isinstance(document, decoding.Batch) and call_type is None:
+            return self._parse_batch(document)
         if not isinstance(document, dict):
             raise BadRequest("the body must be a JSON object", detail={"field": "body"})
-        write_key = document.get("writeKey") if isinstance(document.get("writeKey"), str) else None
+        write_key = self.write_key_of(document)
         if call_type is None:
             items = document.get("batch")
             if not isinstance(items, list):
@@ -161,38 +176,66 @@ class EventService:
     def prepare_all(
         self, items: Sequence[Any], received_at: datetime, defaults: Mapping[str, Any] | None = None
     ) -> tuple[list[Row], list[EventError]]:
+        """Rows for ``items`` (plain JSON values), and the errors of those that are not calls.
+        An item's size is that of its JSON as the store writes it (:func:`decoding.dump`)."""
         prepared: list[Row] = []
         errors: list[EventError] = []
-        limit = self.settings.max_event_bytes
         for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                errors.append(
-                    EventError(index=index, field="", message="an event must be an object")
-                )
-                continue
-            if defaults:
-                item = _with_defaults(item, defaults)
-            if item.get("type") not in CALL_TYPES:
-                errors.append(
-                    EventError(
-                        index=index,
-                        field="type",
-                        message=f"type must be one of {', '.join(CALL_TYPES)}",
-                    )
-                )
-                continue
-            if len(orjson.dumps(item, default=str)) > limit:
-                errors.append(
-                    EventError(index=index, field="", message=f"event exceeds {limit} bytes")
-                )
+            self._prepare(index, item, received_at, defaults, None, prepared, errors)
+        return prepared, errors
+
+    def _parse_batch(self, batch: decoding.Batch) -> Parsed:
+        """A batch's calls, each read by :func:`~shopkeeper.events.decoding.call_of` when it
+        can and by Message otherwise. A call's size is that of its JSON as sent."""
+        received_at = self.shop.clock.now()
+        limit = self.settings.max_event_bytes
+        fast = decoding.Defaults.of(batch)
+        defaults = batch.defaults()
+        prepared: list[Row] = []
+        errors: list[EventError] = []
+        for index, raw in enumerate(batch.batch):
+            call = decoding.call_of(raw, fast) if fast and len(raw) <= limit else None
+            if call is not None:
+                prepared.append(event_row(call, received_at))
                 continue
             try:
-                message = Message.model_validate(item)
-            except ValidationError as exc:
-                errors.extend(_errors(index, exc))
+                item = decoding.load(raw)
+            except decoding.BadJSON as exc:
+                errors.append(EventError(index=index, field="", message=f"malformed JSON: {exc}"))
                 continue
-            prepared.append(event_row(message, received_at))
-        return prepared, errors
+            self._prepare(index, item, received_at, defaults, len(raw), prepared, errors)
+        return Parsed(prepared, errors, self.write_key_of(batch))
+
+    def _prepare(
+        self,
+        index: int,
+        item: Any,
+        received_at: datetime,
+        defaults: Mapping[str, Any] | None,
+        size: int | None,
+        prepared: list[Row],
+        errors: list[EventError],
+    ) -> None:
+        """Validate one item with Message: its row to ``prepared``, or why not to ``errors``."""
+        if not isinstance(item, dict):
+            errors.append(EventError(index=index, field="", message="an event must be an object"))
+            return
+        if defaults:
+            item = with_defaults(item, defaults)
+        if item.get("type") not in CALL_TYPES:
+            why = f"type must be one of {', '.join(CALL_TYPES)}"
+            errors.append(EventError(index=index, field="type", message=why))
+            return
+        limit = self.settings.max_event_bytes
+        if (size if size is not None else len(decoding.dump(item))) > limit:
+            errors.append(EventError(index=index, field="", message=f"event exceeds {limit} bytes"))
+            return
+        try:
+            message = Message.model_validate(item)
+        except ValidationError as exc:
+            errors.extend(_errors(index, exc))
+            return
+        prepared.append(event_row(message, received_at))
 
     # -- storing ---------------------------------------------------------------------------
     async def submit(self, prepared: list[Row]) -> tuple[int, int]:
@@ -335,14 +378,16 @@ def _unique(groups: Sequence[Sequence[Values]]) -> list[Values]:
     return unique
 
 
-def _with_defaults(item: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+def with_defaults(item: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """``item`` with a batch's ``defaults`` for the fields it lacks or leaves null; contexts
+    are merged, the call's own keys winning."""
     merged = dict(item)
     for key, value in defaults.items():
         if key == "context" and isinstance(value, dict):
             own = item.get("context")
             merged["context"] = {**value, **own} if isinstance(own, dict) else value
-        else:
-            merged.setdefault(key, value)
+        elif merged.get(key) is None:
+            merged[key] = value
     return merged
 
 
