@@ -65,9 +65,11 @@ def _stage(name: str, events: int) -> None:
         if name == "validate+row":
             return lambda: service.parse(document, None)
         rows = service.parse(document, None).prepared
+        # since the eighth session, rows come encoded from parse ("validate+row" encodes)
+        encode = getattr(service, "_encode", None) if rows and isinstance(rows[0], dict) else None
         if name == "encode":
-            return lambda: service._encode(rows)
-        encoded = service._encode(rows)
+            return (lambda: encode(rows)) if encode else (lambda: None)
+        encoded = encode(rows) if encode else rows
         if name == "frame":
             return lambda: _frame(writer, encoded)
         if name == "unframe":

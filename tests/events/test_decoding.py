@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 import orjson
 import pytest
@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from shopkeeper.events import decoding
 from shopkeeper.events.normalize import event_row
-from shopkeeper.events.schemas import Message
+from shopkeeper.events.schemas import ID_FIELDS, Message
 from shopkeeper.events.service import with_defaults
 
 NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
@@ -164,3 +164,10 @@ def test_a_call_that_is_not_json_is_left_to_the_slow_road(call: bytes) -> None:
     assert decoding.call_of(batch.batch[0], decoding.Defaults()) is None
     with pytest.raises(decoding.BadJSON):
         decoding.load(batch.batch[0])
+
+
+def test_call_of_reads_every_identifier_and_time_of_message() -> None:
+    """``call_of`` names them one by one; a new one in Message must be added there."""
+    times = {n for n, i in Message.model_fields.items() if datetime in get_args(i.annotation)}
+    assert times == {"timestamp", "originalTimestamp", "sentAt"}
+    assert set(ID_FIELDS) == {"userId", "anonymousId", "previousId", "groupId"}

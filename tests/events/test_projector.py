@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 
 from shopkeeper.application import Shopkeeper
 from shopkeeper.events import repository
+from shopkeeper.events.normalize import event_row
 from shopkeeper.events.projector import NAME, Projector
+from shopkeeper.events.schemas import Message
 from shopkeeper.models import Event, Identity, Order
 from shopkeeper.settings import Settings
 from tests.events.test_endpoints import track
@@ -50,9 +52,9 @@ def _count(shop: Shopkeeper, what: Any) -> int:
 
 def _store_only(shop: Shopkeeper, payloads: list[dict[str, Any]]) -> tuple[int, int]:
     """What the HTTP path does on the background schedule: append and acknowledge."""
-    rows, errors = shop.events.prepare_all(payloads, shop.clock.now())
+    encoded, errors = shop.events.prepare_all(payloads, shop.clock.now())
     assert not errors
-    return shop.events._store_groups([shop.events._encode(rows)])[0]
+    return shop.events._store_groups([encoded])[0]
 
 
 def test_background_acknowledges_before_facts_then_applies_them_once(
@@ -183,7 +185,7 @@ def test_own_events_after_the_position_are_not_lag(shop: Shopkeeper) -> None:
             session,
             [
                 {
-                    **shop.events.prepare_all([track(2)], shop.clock.now())[0][0],
+                    **event_row(Message.model_validate(track(2)), shop.clock.now()),
                     "message_id": "fired-1",
                     "kind": "trigger_fired",
                 }

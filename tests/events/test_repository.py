@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from shopkeeper.application import Shopkeeper
+from shopkeeper.events import rows
 from shopkeeper.events.repository import COLUMNS, encode, event_owner
 from shopkeeper.models import Event
 
@@ -119,3 +120,10 @@ def test_times_are_encoded_as_sqlalchemy_writes_them() -> None:
     at = COLUMNS.index("timestamp")
     for given, stored in cases.items():
         assert encode("sqlite", [{**row, "timestamp": given}])[0][at] == stored
+
+
+def test_rows_are_built_with_every_column_of_the_log() -> None:
+    """``event_values`` builds rows in its own column order; the insert names them."""
+    table = [column.name for column in Event.__table__.columns if column.name != "id"]
+    assert sorted(rows.COLUMNS) == sorted(table)
+    assert len(set(rows.COLUMNS)) == len(rows.COLUMNS) == len(COLUMNS)

@@ -13,11 +13,10 @@ from sqlalchemy.orm import Session
 
 from shopkeeper.events import dedup
 from shopkeeper.events.decoding import dump as dump_json
+from shopkeeper.events.rows import COLUMNS, Encoding
 from shopkeeper.models import Event, Projection
 from shopkeeper.models.base import UTCDateTime
 
-#: Event columns in insert order (every column but the autoincrement id).
-COLUMNS = tuple(c.name for c in Event.__table__.columns if c.name != "id")
 _JSON = frozenset(c.name for c in Event.__table__.columns if isinstance(c.type, JSON))
 _TIME = frozenset(c.name for c in Event.__table__.columns if isinstance(c.type, UTCDateTime))
 
@@ -30,18 +29,19 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
 
 
 def encode(dialect: str, rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
-    """Rows as the driver's parameters for ``dialect``, in :data:`COLUMNS` order.
+    """Rows given by column name (triggers' and imports' events) as the driver's parameters
+    for ``dialect``, in :data:`COLUMNS` order, as ingest's
+    :func:`~shopkeeper.events.normalize.event_values` builds them.
 
-    This is the ingest hot path, so rows go to the driver directly (SQLAlchemy's per-row
-    parameter processing cost more than the insert itself). Values are converted exactly as
-    the column types would convert them; ``tests/events`` reads them back through the ORM.
-    Plain values only, so a bulk load can encode in one process and append in another.
+    Rows go to the driver directly (SQLAlchemy's per-row parameter processing cost more than
+    the insert itself). Values are converted exactly as the column types would convert them;
+    ``tests/events`` reads them back through the ORM. Plain values only, so a bulk load can
+    encode in one process and append in another.
     """
-    if dialect == "sqlite":
-        return [_values(row, _sqlite_time, _json_text, SQLITE_NULL) for row in rows]
-    if dialect == "postgresql":
-        return [_values(row, _pg_time, _json_text, None) for row in rows]
-    raise NotImplementedError(f"no event writer for {dialect}")
+    if dialect not in ENCODINGS:
+        raise NotImplementedError(f"no event writer for {dialect}")
+    encoding = ENCODINGS[dialect]
+    return [_values(row, encoding) for row in rows]
 
 
 def insert_encoded(session: Session, encoded: Sequence[list[Any]]) -> set[str]:
@@ -104,17 +104,18 @@ _TIME_AT = tuple(i for i, name in enumerate(COLUMNS) if name in _TIME)
 _ALL_COLUMNS = itemgetter(*COLUMNS)
 
 
-def _values(row: dict[str, Any], time: Any, json: Any, null: Any) -> list[Any]:
+def _values(row: dict[str, Any], encoding: Encoding) -> list[Any]:
     try:
         given = _ALL_COLUMNS(row)  # event_row gives every column: one C call
     except KeyError:
         given = tuple(row.get(name) for name in COLUMNS)
+    null = encoding.null
     values = [null if value is None else value for value in given]
     for i in _JSON_AT:
-        values[i] = json(given[i])
+        values[i] = encoding.json(given[i] if given[i] is not None else {})
     for i in _TIME_AT:
         if given[i] is not None:
-            values[i] = time(given[i])
+            values[i] = encoding.time(given[i])
     return values
 
 
@@ -127,7 +128,7 @@ SQLITE_NULL = float("nan")
 
 
 def _json_text(value: Any) -> str:
-    return dump_json(value if value is not None else {}).decode()
+    return dump_json(value).decode()
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
@@ -149,6 +150,14 @@ def _pg_time(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+#: How each dialect's driver takes an event row (:func:`encode`,
+#: :func:`~shopkeeper.events.normalize.event_values`).
+ENCODINGS = {
+    "sqlite": Encoding(_sqlite_time, _json_text, SQLITE_NULL),
+    "postgresql": Encoding(_pg_time, _json_text),
+}
 
 
 def customer_ids_for(

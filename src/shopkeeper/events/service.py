@@ -2,7 +2,7 @@
 
 The hot path is: bounded read → gzip → a batch read into calls by ``msgspec``
 (:mod:`~shopkeeper.events.decoding`; Pydantic's Message for any call it leaves) →
-:func:`~shopkeeper.events.normalize.event_row` → group-commit writer. Only events whose
+:func:`~shopkeeper.events.normalize.event_values` → group-commit writer. Only events whose
 messageId is new are appended, and the :class:`~shopkeeper.events.projector.Projector` applies
 the facts of appended events exactly once — inside the same transaction (``inline``) or moments
 later (``background``) — so a replayed batch changes nothing.
@@ -22,9 +22,10 @@ from pydantic import ValidationError
 
 from shopkeeper.errors import BadRequest, Invalid, PayloadTooLarge
 from shopkeeper.events import decoding, repository
-from shopkeeper.events.normalize import event_row
+from shopkeeper.events.normalize import event_values
 from shopkeeper.events.projector import Projector
 from shopkeeper.events.repository import MESSAGE_ID_AT
+from shopkeeper.events.rows import Encoding
 from shopkeeper.events.schemas import CALL_TYPES, EventError, Message
 from shopkeeper.events.writer import GroupCommitWriter, Writer, WriterClient
 from shopkeeper.ops.logging import log
@@ -32,10 +33,11 @@ from shopkeeper.ops.logging import log
 if TYPE_CHECKING:
     from shopkeeper.application import Shopkeeper
 
-#: An ``events`` row as :func:`~shopkeeper.events.normalize.event_row` builds it.
+#: An ``events`` row as the projector and triggers read it (column name → value).
 Row = dict[str, Any]
-#: The same row encoded for the driver (:func:`~shopkeeper.events.repository.encode`): what
-#: the group-commit writer takes, so its thread does nothing but insert and commit.
+#: An ``events`` row encoded for the driver, in column order
+#: (:func:`~shopkeeper.events.normalize.event_values`): what the group-commit writer takes,
+#: so its thread does nothing but insert and commit.
 Values = list[Any]
 
 
@@ -68,7 +70,7 @@ class Encoded:
 class Parsed:
     """A request body turned into events ready to store, plus the ones rejected."""
 
-    prepared: list[Row]
+    prepared: list[Values]
     errors: list[EventError]
     write_key: str | None = None
 
@@ -175,10 +177,11 @@ class EventService:
 
     def prepare_all(
         self, items: Sequence[Any], received_at: datetime, defaults: Mapping[str, Any] | None = None
-    ) -> tuple[list[Row], list[EventError]]:
-        """Rows for ``items`` (plain JSON values), and the errors of those that are not calls.
-        An item's size is that of its JSON as the store writes it (:func:`decoding.dump`)."""
-        prepared: list[Row] = []
+    ) -> tuple[list[Values], list[EventError]]:
+        """Encoded rows for ``items`` (plain JSON values), and the errors of those that are
+        not calls. An item's size is that of its JSON as the store writes it
+        (:func:`decoding.dump`)."""
+        prepared: list[Values] = []
         errors: list[EventError] = []
         for index, item in enumerate(items):
             self._prepare(index, item, received_at, defaults, None, prepared, errors)
@@ -191,12 +194,14 @@ class EventService:
         limit = self.settings.max_event_bytes
         fast = decoding.Defaults.of(batch)
         defaults = batch.defaults()
-        prepared: list[Row] = []
+        encoding = self.encoding
+        received = encoding.time(received_at)
+        prepared: list[Values] = []
         errors: list[EventError] = []
         for index, raw in enumerate(batch.batch):
             call = decoding.call_of(raw, fast) if fast and len(raw) <= limit else None
             if call is not None:
-                prepared.append(event_row(call, received_at))
+                prepared.append(event_values(call, received_at, encoding, received))
                 continue
             try:
                 item = decoding.load(raw)
@@ -213,7 +218,7 @@ class EventService:
         received_at: datetime,
         defaults: Mapping[str, Any] | None,
         size: int | None,
-        prepared: list[Row],
+        prepared: list[Values],
         errors: list[EventError],
     ) -> None:
         """Validate one item with Message: its row to ``prepared``, or why not to ``errors``."""
@@ -235,17 +240,16 @@ class EventService:
         except ValidationError as exc:
             errors.extend(_errors(index, exc))
             return
-        prepared.append(event_row(message, received_at))
+        prepared.append(event_values(message, received_at, self.encoding))
 
     # -- storing ---------------------------------------------------------------------------
-    async def submit(self, prepared: list[Row]) -> tuple[int, int]:
+    async def submit(self, encoded: list[Values]) -> tuple[int, int]:
         """Store through the group-commit writer; returns (accepted, duplicates) once committed.
 
-        The rows are encoded here, in the request's thread, so the writer's thread (the one
+        The rows come encoded, from the request's thread, so the writer's thread (the one
         every request waits for) only inserts and commits."""
-        if not prepared:
+        if not encoded:
             return 0, 0
-        encoded = self._encode(prepared)
         if not self.writer.running:
             return await asyncio.to_thread(lambda: self._store_and_follow([encoded])[0])
         return await asyncio.wrap_future(self.writer.submit(encoded))
@@ -266,8 +270,7 @@ class EventService:
         """
         if not project:
             return self.append(self.encode(payloads, received_at))
-        prepared, errors = self.prepare_all(payloads, received_at or self.shop.clock.now())
-        encoded = self._encode(prepared)
+        encoded, errors = self.prepare_all(payloads, received_at or self.shop.clock.now())
         if self.writer.running:
             accepted, duplicates = self.writer.submit(encoded).result()
         else:
@@ -280,7 +283,7 @@ class EventService:
     def encode(self, payloads: Sequence[Any], received_at: datetime | None = None) -> Encoded:
         """Validate ``payloads`` as :meth:`ingest` does and encode them for :meth:`append`."""
         prepared, errors = self.prepare_all(payloads, received_at or self.shop.clock.now())
-        unique = _unique([self._encode(prepared)])
+        unique = _unique([prepared])
         return Encoded(unique, errors, len(prepared) - len(unique))
 
     def append(self, encoded: Encoded) -> IngestResult:
@@ -306,8 +309,10 @@ class EventService:
         if rejected:
             events.labels("rejected").inc(rejected)
 
-    def _encode(self, rows: Sequence[Row]) -> list[Values]:
-        return repository.encode(self.shop.db.dialect, rows)
+    @property
+    def encoding(self) -> Encoding:
+        """How this store's driver takes event rows."""
+        return repository.ENCODINGS[self.shop.db.dialect]
 
     def _store_and_follow(self, groups: Sequence[Sequence[Values]]) -> list[tuple[int, int]]:
         """Without the writer thread: store, then the after-commit work, in the caller's thread."""
