@@ -326,3 +326,28 @@ def test_the_projector_holds_back_during_an_ingest_burst_for_a_bounded_time(
     assert projector.drain() > 0
     assert projector.lag() == 0
     assert projector.held_back == 0  # caught up: the next burst is waited out again
+
+
+def test_a_stall_inside_a_burst_does_not_end_the_hold(settings: Settings, shop: Shopkeeper) -> None:
+    """A checkpoint can stall the writer for tenths of a second; the burst is not over."""
+    update = {"projection": "background", "projection_yield_rate": 50}
+    opened = Shopkeeper.open(settings.model_copy(update={**update, "projection_yield_seconds": 10}))
+    opened.clock = shop.clock
+    never = threading.Event()
+
+    def burst_with_a_stall() -> None:
+        _burst(opened, 1.0, never)
+        time.sleep(0.4)  # nothing committed: the writer is checkpointing
+        _burst(opened, 1.0, never)
+
+    thread = threading.Thread(target=burst_with_a_stall)
+    thread.start()
+    try:
+        time.sleep(0.3)
+        start = time.monotonic()
+        opened.events.projector.hold_back(sample=0.1)
+        waited = time.monotonic() - start
+    finally:
+        thread.join()
+        opened.close()
+    assert 1.5 <= waited < 6.0  # through the stall, to the burst's end

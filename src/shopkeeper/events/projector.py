@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 #: The projector's row in ``projections``.
 NAME = "facts"
+#: How far back :meth:`Projector.hold_back` looks to tell whether an ingest burst is on.
+WINDOW_SECONDS = 1.0
 
 
 class Projector:
@@ -147,8 +149,9 @@ class Projector:
     def hold_back(self, sample: float = 0.2) -> None:
         """While an ingest burst is on, wait: collection keeps the store and the CPU.
 
-        A burst is events arriving faster than ``SHOPKEEPER_PROJECTION_YIELD_RATE`` (the log's
-        newest id, sampled every ``sample`` seconds). On SQLite the projector and the ingest
+        A burst is events arriving faster than ``SHOPKEEPER_PROJECTION_YIELD_RATE``: the log's
+        newest id, sampled every ``sample`` seconds, over the last :data:`WINDOW_SECONDS`
+        (over the time waited so far, on the first samples). On SQLite the projector and the ingest
         writers share one write lock and two cores, so applying facts during a burst slows
         every acknowledgement; the facts can follow when it is over. For at most
         ``SHOPKEEPER_PROJECTION_YIELD_SECONDS`` per burst, though: then the projector applies
@@ -158,13 +161,18 @@ class Projector:
         rate, budget = settings.projection_yield_rate, settings.projection_yield_seconds
         if not rate or self.held_back >= budget:
             return
-        newest, since = self._newest(), time.monotonic()
+        # (time, newest id) over the last second: a checkpoint can stall the writer for a few
+        # tenths of a second, and a burst must not look over during one (the projector then
+        # took the write lock and stalled the burst longer)
+        seen = deque([(time.monotonic(), self._newest())])
         while not self._stopping.wait(sample):
             now, latest = time.monotonic(), self._newest()
-            if (latest - newest) / (now - since) < rate:
+            seen.append((now, latest))
+            while len(seen) > 2 and now - seen[1][0] >= WINDOW_SECONDS:
+                seen.popleft()
+            if (latest - seen[0][1]) / (now - seen[0][0]) < rate:
                 return
-            self.held_back += now - since
-            newest, since = latest, now
+            self.held_back += now - seen[-2][0]
             if self.held_back >= budget:
                 log.info("projector: an ingest burst outlasted %.0f s; catching up", budget)
                 return
