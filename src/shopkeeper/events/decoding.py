@@ -1,7 +1,8 @@
 """Batch bodies read straight into calls: the ingest hot path's decoder.
 
-``msgspec`` reads a batch's JSON into typed structs in one pass of C: no dict per call and no
-Pydantic model, which were a third of a worker's CPU per event. :class:`Message` stays the one
+``msgspec`` reads a batch's JSON into typed structs in one pass of C: no dict and no Pydantic
+model per call, which were the larger part of a worker's CPU per event (BENCHMARKS.md, "Where
+the time goes"). :class:`Message` stays the one
 definition of a call. The struct here is derived from its fields, and a call that the struct
 or the checks below would treat in any way differently from Message — or that Message would
 reject — comes back as None, for Message to validate and to name the field at fault. So both
