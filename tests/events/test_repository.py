@@ -9,7 +9,9 @@ from sqlalchemy import select, text
 
 from shopkeeper.application import Shopkeeper
 from shopkeeper.events import rows
+from shopkeeper.events.normalize import event_row
 from shopkeeper.events.repository import COLUMNS, encode, event_owner
+from shopkeeper.events.schemas import Message
 from shopkeeper.models import Event
 
 
@@ -127,3 +129,57 @@ def test_rows_are_built_with_every_column_of_the_log() -> None:
     table = [column.name for column in Event.__table__.columns if column.name != "id"]
     assert sorted(rows.COLUMNS) == sorted(table)
     assert len(set(rows.COLUMNS)) == len(rows.COLUMNS) == len(COLUMNS)
+
+
+def test_event_values_follow_the_column_order() -> None:
+    """``event_values`` is a list: each value must sit under its column's name."""
+    message = Message.model_validate(
+        {
+            "type": "track",
+            "event": "Product Viewed",
+            "messageId": "m-1",
+            "userId": "u-1",
+            "anonymousId": "a-1",
+            "properties": {"sku": "S-1", "price": 9.5, "currency": "eur", "query": "boots"},
+            "context": {
+                "ip": "10.0.0.1",
+                "locale": "de-DE",
+                "sessionId": "s-1",
+                "page": {"url": "https://shop.example/p/S-1", "referrer": "https://t.co/x"},
+                "location": {"country": "DE", "city": "Berlin"},
+                "campaign": {"source": "news", "medium": "email", "name": "spring"},
+            },
+        }
+    )
+    row = event_row(message, datetime(2026, 1, 2, tzinfo=UTC))
+    assert {name: row[name] for name in COLUMNS if name not in ("properties", "context")} == {
+        "message_id": "m-1",
+        "type": "track",
+        "event": "Product Viewed",
+        "kind": "product_viewed",
+        "user_id": "u-1",
+        "anonymous_id": "a-1",
+        "previous_id": None,
+        "timestamp": datetime(2026, 1, 2, tzinfo=UTC),
+        "received_at": datetime(2026, 1, 2, tzinfo=UTC),
+        "session_id": "s-1",
+        "sku": "S-1",
+        "order_id": None,
+        "value": 9.5,
+        "currency": "EUR",
+        "query": "boots",
+        "source": "news",
+        "medium": "email",
+        "campaign": "spring",
+        "channel": "web",
+        "traffic_channel": "email",
+        "device_type": None,
+        "country": "DE",
+        "city": "Berlin",
+        "ip": "10.0.0.1",
+        "user_agent": None,
+        "page_url": "https://shop.example/p/S-1",
+        "referrer": "https://t.co/x",
+        "locale": "de-DE",
+        "traits": {},
+    }

@@ -89,38 +89,38 @@ def event_values(
     campaign = campaign_of(context)
     user_agent = text(context.get("userAgent"), 500)
     json = encoding.json
-    values = [
-        message.messageId or f"sk-{uuid.uuid4().hex}",
-        message.type,
-        message.event or message.name,
-        kind,
-        message.userId,
-        message.anonymousId,
-        message.previousId if message.type == "alias" else None,
-        encoding.time(event_time(message, received_at)),
-        encoding.time(received_at) if received is None else received,
-        text(context.get("sessionId") or props.get("session_id"), 100),
-        _sku(props) if kind in PRODUCT_KINDS else None,
-        text(props.get("order_id") or props.get("checkout_id"), 100),
-        _number(_value_of(kind, props)),
-        _currency(props.get("currency")),
-        text(props.get("query"), 500),
-        text(campaign.get("source"), 40),
-        text(campaign.get("medium"), 40),
-        text(campaign.get("name"), 200),
-        _channel(message.type, kind, props, context),
-        _traffic_channel(message, campaign, page, props),
-        device_class(context.get("device"), user_agent),
-        text(location.get("country"), 64),
-        text(location.get("city"), 100),
-        text(context.get("ip"), 64),
-        user_agent,
-        text(page.get("url"), 2000),
-        text(page.get("referrer"), 2000),
-        text(context.get("locale"), 35),
-        json(props),
-        json(message.traits or {}),
-        json(context),
+    values = [  # in COLUMNS order
+        message.messageId or f"sk-{uuid.uuid4().hex}",  # message_id
+        message.type,  # type
+        message.event or message.name,  # event
+        kind,  # kind
+        message.userId,  # user_id
+        message.anonymousId,  # anonymous_id
+        message.previousId if message.type == "alias" else None,  # previous_id
+        encoding.time(event_time(message, received_at)),  # timestamp
+        encoding.time(received_at) if received is None else received,  # received_at
+        text(context.get("sessionId") or props.get("session_id"), 100),  # session_id
+        _sku(props) if kind in PRODUCT_KINDS else None,  # sku
+        text(props.get("order_id") or props.get("checkout_id"), 100),  # order_id
+        _number(_value_of(kind, props)),  # value
+        _currency(props.get("currency")),  # currency
+        text(props.get("query"), 500),  # query
+        text(campaign.get("source"), 40),  # source
+        text(campaign.get("medium"), 40),  # medium
+        text(campaign.get("name"), 200),  # campaign
+        _channel(message.type, kind, props, context),  # channel
+        _traffic_channel(message, campaign, page, props),  # traffic_channel
+        device_class(context.get("device"), user_agent),  # device_type
+        text(location.get("country"), 64),  # country
+        text(location.get("city"), 100),  # city
+        text(context.get("ip"), 64),  # ip
+        user_agent,  # user_agent
+        text(page.get("url"), 2000),  # page_url
+        text(page.get("referrer"), 2000),  # referrer
+        text(context.get("locale"), 35),  # locale
+        json(props),  # properties
+        json(message.traits or {}),  # traits
+        json(context),  # context
     ]
     null = encoding.null
     if null is None:
