@@ -2,11 +2,11 @@
 
 ``msgspec`` reads a batch's JSON into typed structs in one pass of C: no dict and no Pydantic
 model per call, which were the larger part of a worker's CPU per event (BENCHMARKS.md, "Where
-the time goes"). :class:`Message` stays the one
-definition of a call. The struct here is derived from its fields, and a call that the struct
-or the checks below would treat in any way differently from Message — or that Message would
-reject — comes back as None, for Message to validate and to name the field at fault. So both
-roads give the same row for every call; ``tests/events/test_decoding.py`` checks it on a corpus.
+the time goes"). :class:`Message` stays the one definition of a call. The struct here is
+derived from its fields, and a call that the struct or the checks below would treat in any way
+differently from Message — or that Message would reject — comes back as None, for Message to
+validate and to name the field at fault. So both roads give the same row for every call;
+``tests/events/test_decoding.py`` checks it on a corpus.
 
 Pure: no web or database imports.
 """

@@ -38,9 +38,7 @@ def encode(dialect: str, rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
     ``tests/events`` reads them back through the ORM. Plain values only, so a bulk load can
     encode in one process and append in another.
     """
-    if dialect not in ENCODINGS:
-        raise NotImplementedError(f"no event writer for {dialect}")
-    encoding = ENCODINGS[dialect]
+    encoding = encoding_for(dialect)
     return [_values(row, encoding) for row in rows]
 
 
@@ -158,6 +156,13 @@ ENCODINGS = {
     "sqlite": Encoding(_sqlite_time, _json_text, SQLITE_NULL),
     "postgresql": Encoding(_pg_time, _json_text),
 }
+
+
+def encoding_for(dialect: str) -> Encoding:
+    """How ``dialect``'s driver takes an event row."""
+    if dialect not in ENCODINGS:
+        raise NotImplementedError(f"no event writer for {dialect}")
+    return ENCODINGS[dialect]
 
 
 def customer_ids_for(

@@ -312,7 +312,7 @@ class EventService:
     @property
     def encoding(self) -> Encoding:
         """How this store's driver takes event rows."""
-        return repository.ENCODINGS[self.shop.db.dialect]
+        return repository.encoding_for(self.shop.db.dialect)
 
     def _store_and_follow(self, groups: Sequence[Sequence[Values]]) -> list[tuple[int, int]]:
         """Without the writer thread: store, then the after-commit work, in the caller's thread."""
