@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from shopkeeper.db import ReadSource, ReadStatement, read_rows
@@ -188,16 +188,35 @@ def profile_events(
 
 
 def _profile_events(users: bool, anonymous: bool) -> ReadStatement:
-    owner = event_owner(
-        bindparam("users", expanding=True) if users else (),
-        bindparam("anonymous", expanding=True) if anonymous else (),
-    )
+    """The newest events of each side of :func:`event_owner` (userIds; anonymousIds without a
+    userId), then the newest of both. Each side alone is read from its per-visitor index,
+    which carries every profile column (``models.events``, migration 0007): an ``OR`` of the
+    two makes SQLite collect row ids and fetch each row, one scattered page of the log per
+    event."""
+    limit = bindparam("limit")
+    lists = ("users",) * users + ("anonymous",) * anonymous
+
+    def side(owner: ColumnElement[bool], *more: Any) -> Select[Any]:
+        return (
+            select(*PROFILE_EVENT_COLUMNS, *more)
+            .where(owner, Event.kind.not_in(SYSTEM_KINDS))
+            .order_by(Event.timestamp.desc(), Event.id.desc())
+            .limit(limit)
+        )
+
+    user_side = event_owner(bindparam("users", expanding=True), ())
+    anonymous_side = event_owner((), bindparam("anonymous", expanding=True))
+    if not (users and anonymous):
+        return ReadStatement(
+            side(user_side if users else anonymous_side), lists=lists, row=EventFacts
+        )
+    parts = [side(owner, Event.id).subquery() for owner in (user_side, anonymous_side)]
+    both = union_all(*(select(*part.c) for part in parts)).subquery()
     return ReadStatement(
-        select(*PROFILE_EVENT_COLUMNS)
-        .where(owner, Event.kind.not_in(SYSTEM_KINDS))
-        .order_by(Event.timestamp.desc(), Event.id.desc())
-        .limit(bindparam("limit")),
-        lists=("users",) * users + ("anonymous",) * anonymous,
+        select(*(both.c[column.key] for column in PROFILE_EVENT_COLUMNS))
+        .order_by(both.c.timestamp.desc(), both.c.id.desc())
+        .limit(limit),
+        lists=lists,
         row=EventFacts,
     )
 

@@ -15,6 +15,22 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shopkeeper.models.base import Base
 
+#: What the per-visitor indexes carry after (owner, timestamp): everything a profile reads of
+#: an event (``customers.repository.PROFILE_EVENT_COLUMNS``) and serving's kind, sku, source.
+_COVERED = (
+    "kind",
+    "sku",
+    "source",
+    "session_id",
+    "query",
+    "channel",
+    "device_type",
+    "country",
+    "city",
+    "medium",
+    "traffic_channel",
+)
+
 
 class Event(Base):
     __tablename__ = "events"
@@ -22,15 +38,13 @@ class Event(Base):
         # An event belongs to its userId when it has one, else to its anonymousId
         # (``customers.repository.event_owner``), so each event has an entry in exactly one
         # of these two: one random index insert per ingested event, not two (migration 0005).
-        # kind, sku and source ride along so recommendation serving's "last views/adds" and
-        # "latest traffic source" reads never fetch the rows (migration 0003_serving).
+        # The columns after the time ride along so that recommendation serving's reads and a
+        # profile's events never fetch the rows (migrations 0003_serving, 0007).
         Index(
             "ix_events_user_ts",
             "user_id",
             "timestamp",
-            "kind",
-            "sku",
-            "source",
+            *_COVERED,
             sqlite_where=text("user_id IS NOT NULL"),
             postgresql_where=text("user_id IS NOT NULL"),
         ),
@@ -38,9 +52,7 @@ class Event(Base):
             "ix_events_anon_ts",
             "anonymous_id",
             "timestamp",
-            "kind",
-            "sku",
-            "source",
+            *_COVERED,
             "user_id",  # always NULL here (1 byte), so SQLite can check the WHERE from the index
             sqlite_where=text("user_id IS NULL"),
             postgresql_where=text("user_id IS NULL"),
