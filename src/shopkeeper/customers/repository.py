@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select, union_all
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from shopkeeper.db import ReadSource, ReadStatement, read_rows
@@ -193,10 +193,10 @@ def _profile_events(users: bool, anonymous: bool) -> ReadStatement:
     which carries every profile column (``models.events``, migration 0007): an ``OR`` of the
     two makes SQLite collect row ids and fetch each row, one scattered page of the log per
     event."""
-    limit = bindparam("limit")
+    limit: BindParameter[int] = bindparam("limit")
     lists = ("users",) * users + ("anonymous",) * anonymous
 
-    def side(owner: ColumnElement[bool], *more: Any) -> Select[Any]:
+    def side(owner: ColumnElement[bool], *more: Any) -> Select[*tuple[Any, ...]]:
         return (
             select(*PROFILE_EVENT_COLUMNS, *more)
             .where(owner, Event.kind.not_in(SYSTEM_KINDS))
