@@ -45,6 +45,7 @@ def test_quick_run_reports_every_benchmark():
     profile = json.loads((results / "profile-sqlite-quick.json").read_text())
     assert profile["store_customers"] == 300
     assert profile["statuses"] == {"200": profile["requests"]}
+    assert profile["server_disk_read_mb"] >= 0
 
 
 def test_serving_benchmark_measures_each_layer(tmp_path: Path):

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shopkeeper.models.base import Base
 
-#: What the per-visitor indexes carry after (owner, timestamp): everything a profile reads of
-#: an event (``customers.repository.PROFILE_EVENT_COLUMNS``) and serving's kind, sku, source.
+#: What the per-visitor indexes carry after (owner, timestamp): everything a profile
+#: (``customers.repository.PROFILE_EVENT_COLUMNS``) and a trigger (``triggers.repository``) read
+#: of a person's events, and serving's kind, sku and source.
 _COVERED = (
     "kind",
     "sku",
@@ -29,6 +30,8 @@ _COVERED = (
     "city",
     "medium",
     "traffic_channel",
+    "value",
+    "campaign",
 )
 
 
@@ -38,8 +41,9 @@ class Event(Base):
         # An event belongs to its userId when it has one, else to its anonymousId
         # (``customers.repository.event_owner``), so each event has an entry in exactly one
         # of these two: one random index insert per ingested event, not two (migration 0005).
-        # The columns after the time ride along so that recommendation serving's reads and a
-        # profile's events never fetch the rows (migrations 0003_serving, 0007).
+        # The columns after the time ride along so that recommendation serving, a profile and
+        # the triggers read a person's events without fetching the rows (migrations
+        # 0003_serving, 0007).
         Index(
             "ix_events_user_ts",
             "user_id",

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, select
+from sqlalchemy import ColumnElement, Row, null, select
 from sqlalchemy.orm import Session
 
 from shopkeeper.events.kinds import TRIGGER_FIRED
@@ -40,22 +40,36 @@ def identities_of(
     return found
 
 
-def _chunks(
-    keys: Sequence[tuple[str, str]],
-) -> Iterable[tuple[list[str], list[str]]]:
+class _Side(NamedTuple):
+    owner: ColumnElement[bool]
+    #: (user_id, anonymous_id) as the side's index holds them: a userId's event is its user's
+    #: whatever its anonymousId (``event_owner``), so the user index does not carry that.
+    who: tuple[ColumnElement[Any], ColumnElement[Any]]
+
+
+_USER_WHO = (Event.user_id, null().label("anonymous_id"))
+_ANONYMOUS_WHO = (Event.user_id, Event.anonymous_id)
+
+
+def _owners(keys: Sequence[tuple[str, str]]) -> Iterable[_Side]:
+    """Whose events to read: per chunk of ``keys``, each side of :func:`event_owner` alone
+    (userIds; anonymousIds without a userId). Each side is read from its visitor index; an
+    ``OR`` of the two makes SQLite collect row ids and fetch every row of these people, one
+    scattered page of the log each, before it looks at their time or kind."""
     for start in range(0, len(keys), CHUNK):
         part = keys[start : start + CHUNK]
-        yield (
-            [v for k, v in part if k == "user_id"],
-            [v for k, v in part if k == "anonymous_id"],
-        )
+        user_ids = [v for k, v in part if k == "user_id"]
+        anonymous_ids = [v for k, v in part if k == "anonymous_id"]
+        if user_ids:
+            yield _Side(event_owner(user_ids, ()), _USER_WHO)
+        if anonymous_ids:
+            yield _Side(event_owner((), anonymous_ids), _ANONYMOUS_WHO)
 
 
-#: What a trigger may look at in an event (``EventFacts``), plus who and which row.
+#: What a trigger may look at in an event (``EventFacts``), plus which row, all of it in the
+#: visitor indexes (``models.events``), and the product's facts.
 _EVENT_COLUMNS = (
     Event.id,
-    Event.user_id,
-    Event.anonymous_id,
     Event.timestamp,
     Event.kind,
     Event.sku,
@@ -82,21 +96,16 @@ def recent_events(
 ) -> list[Row[Any]]:
     """Events of these identifiers with ``start < timestamp <= end`` (of ``kinds`` only, when
     given; trigger firings never), each with its product's category, brand and price tier;
-    one query per chunk of identifiers."""
+    one query per chunk of identifiers and side of ``event_owner``."""
     wanted = Event.kind.in_(sorted(kinds)) if kinds is not None else Event.kind != TRIGGER_FIRED
     rows: list[Row[Any]] = []
     connection = session.connection()  # Core rows: the ORM's result layer cost more than the query
-    for user_ids, anonymous_ids in _chunks(keys):
+    for side in _owners(keys):
         rows.extend(
             connection.execute(
-                select(*_EVENT_COLUMNS)
+                select(*side.who, *_EVENT_COLUMNS)
                 .outerjoin(Product, Product.sku == Event.sku)
-                .where(
-                    event_owner(user_ids, anonymous_ids),
-                    Event.timestamp > start,
-                    Event.timestamp <= end,
-                    wanted,
-                )
+                .where(side.owner, Event.timestamp > start, Event.timestamp <= end, wanted)
             )
         )
     return rows
@@ -105,10 +114,8 @@ def recent_events(
 def firings(session: Session, keys: Sequence[tuple[str, str]], *, limit: int) -> list[Event]:
     """The newest ``limit`` ``trigger_fired`` events of these identifiers, newest first."""
     found: list[Event] = []
-    for user_ids, anonymous_ids in _chunks(keys):
-        query = select(Event).where(
-            event_owner(user_ids, anonymous_ids), Event.kind == TRIGGER_FIRED
-        )
+    for side in _owners(keys):
+        query = select(Event).where(side.owner, Event.kind == TRIGGER_FIRED)
         query = query.order_by(Event.timestamp.desc(), Event.id.desc())
         found.extend(session.scalars(query.limit(limit)))
     found.sort(key=lambda e: (e.timestamp, e.id), reverse=True)
@@ -120,12 +127,10 @@ def fired_since(
 ) -> list[tuple[str | None, str | None, datetime, str]]:
     """(userId, anonymousId, time, trigger name) of firings after ``since`` (cooldowns)."""
     found: list[tuple[str | None, str | None, datetime, str]] = []
-    for user_ids, anonymous_ids in _chunks(keys):
+    for side in _owners(keys):
         rows = session.execute(
             select(Event.user_id, Event.anonymous_id, Event.timestamp, Event.properties).where(
-                event_owner(user_ids, anonymous_ids),
-                Event.kind == TRIGGER_FIRED,
-                Event.timestamp > since,
+                side.owner, Event.kind == TRIGGER_FIRED, Event.timestamp > since
             )
         )
         found.extend((u, a, at, str((props or {}).get("trigger"))) for u, a, at, props in rows)
