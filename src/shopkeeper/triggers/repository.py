@@ -44,7 +44,7 @@ class _Side(NamedTuple):
     owner: ColumnElement[bool]
     #: (user_id, anonymous_id) as the side's index holds them: a userId's event is its user's
     #: whatever its anonymousId (``event_owner``), so the user index does not carry that.
-    who: tuple[ColumnElement[Any], ColumnElement[Any]]
+    who: tuple[Any, Any]
 
 
 _USER_WHO = (Event.user_id, null().label("anonymous_id"))
