@@ -329,11 +329,29 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def process_read_bytes(pid: int) -> int:
+    """Bytes a process has read from storage so far, page-cache hits not counted (Linux /proc)."""
+    with open(f"/proc/{pid}/io") as handle:
+        for line in handle:
+            if line.startswith("read_bytes:"):
+                return int(line.split()[1])
+    return 0
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds of a process and its children (uvicorn's worker processes)."""
-    total = process_cpu_seconds(pid)
+    return _tree_sum(pid, process_cpu_seconds)
+
+
+def tree_read_bytes(pid: int) -> int:
+    """Storage bytes read by a process and its children: reads the page cache did not serve."""
+    return _tree_sum(pid, process_read_bytes)
+
+
+def _tree_sum(pid: int, measure: Callable[[int], Any]) -> Any:
+    total = measure(pid)
     for task in os.listdir(f"/proc/{pid}/task"):
         with open(f"/proc/{pid}/task/{task}/children") as handle:
             children = handle.read().split()
-        total += sum(tree_cpu_seconds(int(child)) for child in children)
+        total += sum(_tree_sum(int(child), measure) for child in children)
     return total

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import workload
-from benchmarks.loadgen import LoadResult, LoadSpec, run, tree_cpu_seconds
+from benchmarks.loadgen import LoadResult, LoadSpec, run, tree_cpu_seconds, tree_read_bytes
 from benchmarks.stores import BenchStore
 
 
@@ -234,7 +234,9 @@ def profile(options: Options) -> dict[str, Any]:
             mode="open",
             rate=rate,
         )
+        read_before = tree_read_bytes(store.pid)
         result, server_cores = _load(store, spec, timeout=duration + 300)
+        disk_read = tree_read_bytes(store.pid) - read_before
     finally:
         store.close()
     ok = result.statuses.get(200, 0)
@@ -251,6 +253,8 @@ def profile(options: Options) -> dict[str, Any]:
         and load["store_customers"] >= 100_000
         and load["store_events"] >= 2_000_000,
         "warmup": f"{int(rate * 2)} reads (not counted)",
+        # what the page cache did not serve while the reads were measured
+        "server_disk_read_mb": round(disk_read / 2**20, 1),
         "page_cache": store.page_cache,
         **load,
         **_summary(result),
