@@ -54,6 +54,11 @@ def test_recent_events_are_the_peoples_own_in_the_window_with_their_products(
         ("product_viewed", "u-1", "Toys > Blocks", 9.5, None),
     ]
     assert fired == [("u-1", None, T0 + timedelta(minutes=2), "cart_abandoned")]
+    with shop.db.sessions() as session:
+        viewed = repository.recent_events(
+            session, KEYS, T0 - timedelta(days=1), T0 + timedelta(days=1), ["product_viewed"]
+        )
+    assert [(r.kind, r.user_id) for r in viewed] == [("product_viewed", "u-1")]
 
 
 @contextmanager
@@ -79,10 +84,16 @@ def test_recent_events_are_read_from_the_visitor_indexes_alone(shop: Shopkeeper)
     if shop.db.dialect != "sqlite":
         pytest.skip("SQLite's plan; PostgreSQL picks by statistics")
     _store(shop)
+    # a batch of people, as the projector reads them: the planner weighs the IN list's length
+    batch = [*KEYS, *(("user_id", f"u-{n}") for n in range(2, 400))]
     with shop.db.sessions() as session:
         with _statements(shop) as seen:
-            repository.recent_events(session, KEYS, T0 - timedelta(days=1), T0)
-        assert len(seen) == 2
+            repository.recent_events(session, batch, T0 - timedelta(days=1), T0)
+            # with the kinds of triggers that all name theirs
+            repository.recent_events(
+                session, batch, T0 - timedelta(days=1), T0, ["product_viewed", "page_viewed"]
+            )
+        assert len(seen) == 4
         for sql, parameters in seen:
             steps = [
                 row[3]

@@ -181,6 +181,8 @@ def customer_ids_for(
     }
 
 
+#: The identity kinds events carry (``userId``, ``anonymousId``): an event's owner is one.
+EVENT_KEYS = frozenset({"user_id", "anonymous_id"})
 #: A list of identifiers, or a bound ``expanding`` parameter that will hold one.
 Identifiers = Sequence[str] | BindParameter[Any]
 

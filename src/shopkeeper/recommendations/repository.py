@@ -26,14 +26,13 @@ from shopkeeper.customers.repository import (
     products_by_sku,
 )
 from shopkeeper.db import Reader, ReadStatement
+from shopkeeper.events.repository import EVENT_KEYS
 from shopkeeper.models import Customer, Event, Identity, Order, OrderLine, Product
 
 #: Event kinds that say a visitor looked at or wanted a product.
 PRODUCT_KINDS = ("product_viewed", "product_added")
 #: Events read per visitor for session-aware re-ranking.
 RECENT_EVENTS = 30
-#: Identity kinds that events carry.
-EVENT_KEYS = frozenset({"user_id", "anonymous_id"})
 #: Identifiers of each kind whose events are read (a profile rarely has more than a few).
 MAX_KEYS = 10
 

@@ -275,11 +275,10 @@ def event_identities(
     found: dict[str, tuple[str | None, str | None]] = {}
     for chunk in _chunks(customer_ids):
         rows = session.execute(
+            # kinds are told apart below: with ``kind IN`` here, SQLite would walk the unique
+            # (kind, value) index through every identity of the shop (``triggers.repository``)
             select(Identity.customer_id, Identity.kind, Identity.value)
-            .where(
-                Identity.customer_id.in_(chunk),
-                Identity.kind.in_(("user_id", "anonymous_id")),
-            )
+            .where(Identity.customer_id.in_(chunk))
             .order_by(Identity.id)
         )
         for cid, kind, value in rows:

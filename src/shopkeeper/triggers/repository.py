@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Row, null, select
 from sqlalchemy.orm import Session
 
 from shopkeeper.events.kinds import TRIGGER_FIRED
-from shopkeeper.events.repository import event_owner
+from shopkeeper.events.repository import EVENT_KEYS, event_owner
 from shopkeeper.models import Event, Identity, Product
 
 #: Identifiers per IN list (SQLite's default limit is 32,766 parameters; PostgreSQL's 65,535).
@@ -25,18 +25,22 @@ CHUNK = 500
 def identities_of(
     session: Session, customer_ids: Iterable[str]
 ) -> dict[str, list[tuple[str, str]]]:
-    """``customer_id -> [(kind, value), ...]`` of the userIds and anonymousIds of each."""
+    """``customer_id -> [(kind, value), ...]`` of the userIds and anonymousIds of each.
+
+    The kinds are picked here: given ``kind IN (...)`` too, SQLite walks the unique
+    ``(kind, value)`` index through every userId and anonymousId of the shop instead of these
+    customers' own entries."""
     wanted = sorted(set(customer_ids))
     found: dict[str, list[tuple[str, str]]] = {}
     for start in range(0, len(wanted), CHUNK):
         rows = session.execute(
             select(Identity.customer_id, Identity.kind, Identity.value).where(
-                Identity.customer_id.in_(wanted[start : start + CHUNK]),
-                Identity.kind.in_(("user_id", "anonymous_id")),
+                Identity.customer_id.in_(wanted[start : start + CHUNK])
             )
         )
         for customer_id, kind, value in rows:
-            found.setdefault(customer_id, []).append((kind, value))
+            if kind in EVENT_KEYS:
+                found.setdefault(customer_id, []).append((kind, value))
     return found
 
 
@@ -96,8 +100,12 @@ def recent_events(
 ) -> list[Row[Any]]:
     """Events of these identifiers with ``start < timestamp <= end`` (of ``kinds`` only, when
     given; trigger firings never), each with its product's category, brand and price tier;
-    one query per chunk of identifiers and side of ``event_owner``."""
-    wanted = Event.kind.in_(sorted(kinds)) if kinds is not None else Event.kind != TRIGGER_FIRED
+    one query per chunk of identifiers and side of ``event_owner``.
+
+    ``kinds`` are picked here, not in SQL: given ``kind IN (...)``, SQLite (without
+    statistics) walks ``ix_events_kind_ts`` through the whole window of the shop and fetches
+    every row to check its owner, far slower on a large store than reading
+    these people's own index entries (``tests/triggers/test_repository.py``)."""
     rows: list[Row[Any]] = []
     connection = session.connection()  # Core rows: the ORM's result layer cost more than the query
     for side in _owners(keys):
@@ -105,10 +113,18 @@ def recent_events(
             connection.execute(
                 select(*side.who, *_EVENT_COLUMNS)
                 .outerjoin(Product, Product.sku == Event.sku)
-                .where(side.owner, Event.timestamp > start, Event.timestamp <= end, wanted)
+                .where(
+                    side.owner,
+                    Event.timestamp > start,
+                    Event.timestamp <= end,
+                    Event.kind != TRIGGER_FIRED,
+                )
             )
         )
-    return rows
+    if kinds is None:
+        return rows
+    wanted = frozenset(kinds)
+    return [row for row in rows if row.kind in wanted]
 
 
 def firings(session: Session, keys: Sequence[tuple[str, str]], *, limit: int) -> list[Event]:
