@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.stores import RESULTS, machine
+from benchmarks.stores import RESULTS, host_speed_ms, machine
 from benchmarks.suites import SUITES, Options
 
 #: The figures each benchmark's table row shows, in order.
@@ -124,11 +124,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"running {name} on {backend}{' (quick)' if options.quick else ''}...", flush=True
             )
-            load_before = os.getloadavg()
+            load_before, speed_before = os.getloadavg(), host_speed_ms()
             row = SUITES[name](Options(**{**options.__dict__, "backend": backend}))
             row["machine"] = host
             row["loadavg_before"] = [round(x, 2) for x in load_before]
             row["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+            # the host's speed around the run (stores.host_speed_ms; lower is faster)
+            row["host_speed_ms"] = [speed_before, host_speed_ms()]
             row["command"] = "python -m benchmarks " + " ".join(
                 sys.argv[1:] if argv is None else argv
             )

@@ -46,6 +46,8 @@ def test_quick_run_reports_every_benchmark():
     assert profile["store_customers"] == 300
     assert profile["statuses"] == {"200": profile["requests"]}
     assert profile["server_disk_read_mb"] >= 0
+    assert len(profile["host_speed_ms"]) == 2
+    assert min(profile["host_speed_ms"]) > 0
 
 
 def test_serving_benchmark_measures_each_layer(tmp_path: Path):
