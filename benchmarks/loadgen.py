@@ -29,7 +29,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -348,7 +348,11 @@ def tree_read_bytes(pid: int) -> int:
     return _tree_sum(pid, process_read_bytes)
 
 
-def _tree_sum(pid: int, measure: Callable[[int], Any]) -> Any:
+#: What :func:`_tree_sum` adds up: CPU seconds or bytes.
+N = TypeVar("N", int, float)
+
+
+def _tree_sum(pid: int, measure: Callable[[int], N]) -> N:
     total = measure(pid)
     for task in os.listdir(f"/proc/{pid}/task"):
         with open(f"/proc/{pid}/task/{task}/children") as handle:

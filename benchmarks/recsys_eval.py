@@ -88,7 +88,7 @@ def titles_before(lines: pd.DataFrame, cut: float) -> Mapping[str, ItemContent]:
 
 
 def ts(when: pd.Timestamp) -> float:
-    return when.value / 1e9
+    return float(when.value) / 1e9
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -503,12 +503,12 @@ def main() -> None:
     rng = np.random.default_rng(7)
     parsed = [parse_rule(rule) for rule in rules()]
     if args.pipeline:
-        results = {"customers": n} | bench_pipeline(n, args.events_per_customer, parsed, rng)
+        pipeline = {"customers": n} | bench_pipeline(n, args.events_per_customer, parsed, rng)
         RESULTS.mkdir(exist_ok=True)
         name = "segments-pipeline-quick.json" if args.quick else "segments-pipeline.json"
-        (RESULTS / name).write_text(json.dumps(results, indent=2) + "\n")
+        (RESULTS / name).write_text(json.dumps(pipeline, indent=2) + "\n")
         print("| figure | value |\n|---|---|")
-        for key, value in results.items():
+        for key, value in pipeline.items():
             if key != "pipeline_members":
                 print(f"| {key} | {value} |")
         return

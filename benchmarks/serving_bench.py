@@ -43,6 +43,7 @@ from urllib.parse import quote
 
 import httpx
 from sqlalchemy import func, select
+from starlette.types import Message
 
 from benchmarks import loadgen
 from benchmarks.loadgen import Request, basic_auth, build_request, tree_cpu_seconds
@@ -200,10 +201,10 @@ def through_app(
     headers = [(b"host", b"bench"), (b"authorization", basic_auth(key).encode())]
     statuses: dict[int, int] = {}
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
             statuses[message["status"]] = statuses.get(message["status"], 0) + 1
 
