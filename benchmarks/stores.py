@@ -237,14 +237,13 @@ def host_speed_ms(calls: int = 40_000, repeats: int = 5) -> float:
     compared on the host's speed (lower is faster). It replaces timing ``gc_bench`` by hand.
     """
     best = float("inf")
-    fields = 0
     for _ in range(repeats):
         began = time.process_time()
         for _ in range(calls):
             call = orjson.loads(_PROBE_CALL)
-            fields += len(sorted(call["context"])) + len(sorted(call["properties"]))
+            sorted(call["context"])
+            sorted(call["properties"])
         best = min(best, time.process_time() - began)
-    assert fields == repeats * calls * 9
     return round(best * 1000, 1)
 
 
